@@ -1,0 +1,104 @@
+package awsenv
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/smithy-go/middleware"
+)
+
+// MaxAttempts is how many times the SDK tries a call.
+const MaxAttempts = 3
+
+// DefaultCallTimeout bounds one AWS call, retries included, unless WEDSYNC_AWS_CALL_TIMEOUT says otherwise.
+const DefaultCallTimeout = 3 * time.Second
+
+// Load reads the AWS configuration from the environment (credentials, region,
+// AWS_ENDPOINT_URL_*) and adds the per-call deadline.
+func Load(ctx context.Context) (aws.Config, error) {
+	timeout, err := Duration("WEDSYNC_AWS_CALL_TIMEOUT", DefaultCallTimeout)
+	if err != nil || timeout == 0 {
+		return aws.Config{}, fmt.Errorf("WEDSYNC_AWS_CALL_TIMEOUT must be a positive duration")
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, config.WithRetryMaxAttempts(MaxAttempts))
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("load AWS config: %w", err)
+	}
+	cfg.APIOptions = append(cfg.APIOptions, CallTimeout(timeout))
+	return cfg, nil
+}
+
+// CallTimeout returns SDK middleware that gives each operation, retries included, at most d.
+func CallTimeout(d time.Duration) func(*middleware.Stack) error {
+	return func(stack *middleware.Stack) error {
+		return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("WedSyncCallTimeout",
+			func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+				ctx, cancel := context.WithTimeout(ctx, d)
+				defer cancel()
+				return next.HandleInitialize(ctx, in)
+			}), middleware.Before)
+	}
+}
+
+// DynamoDB returns a DynamoDB client. Against an emulator (AWS_ENDPOINT_URL_DYNAMODB set) it
+// skips response CRC validation, which DynamoDB Local does not always satisfy.
+func DynamoDB(cfg aws.Config) *dynamodb.Client {
+	local := os.Getenv("AWS_ENDPOINT_URL_DYNAMODB") != "" || cfg.BaseEndpoint != nil
+	return dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
+		o.DisableValidateResponseChecksum = local
+	})
+}
+
+// SQS returns an SQS client.
+func SQS(cfg aws.Config) *sqs.Client { return sqs.NewFromConfig(cfg) }
+
+// Require returns the values of the named environment variables, or an error naming every
+// one that is missing.
+func Require(names ...string) (map[string]string, error) {
+	values := make(map[string]string, len(names))
+	var missing []string
+	for _, name := range names {
+		v := os.Getenv(name)
+		if v == "" {
+			missing = append(missing, name)
+		}
+		values[name] = v
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("missing environment variables: %v", missing)
+	}
+	return values, nil
+}
+
+// Duration reads a duration variable, with def when unset.
+func Duration(name string, def time.Duration) (time.Duration, error) {
+	v := os.Getenv(name)
+	if v == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("%s=%q is not a duration", name, v)
+	}
+	return d, nil
+}
+
+// Int reads an integer variable, with def when unset.
+func Int(name string, def int) (int, error) {
+	v := os.Getenv(name)
+	if v == "" {
+		return def, nil
+	}
+	i, err := strconv.Atoi(v)
+	if err != nil {
+		return 0, fmt.Errorf("%s=%q is not an integer", name, v)
+	}
+	return i, nil
+}

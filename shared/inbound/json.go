@@ -1,0 +1,26 @@
+package inbound
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+)
+
+// DecodeJSON unmarshals body into v. A body that is not JSON is ErrInvalidJSON; JSON of the
+// wrong shape is ErrInvalidPayload. Messages name the offset or field, never the body.
+func DecodeJSON(body []byte, v any) error {
+	err := json.Unmarshal(body, v)
+	if err == nil {
+		return nil
+	}
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syntax):
+		return fmt.Errorf("%w: syntax error at offset %d", ErrInvalidJSON, syntax.Offset)
+	case errors.As(err, &typ):
+		return fmt.Errorf("%w: field %q must be %s, not %s", ErrInvalidPayload, typ.Field, typ.Type, typ.Value)
+	default:
+		return fmt.Errorf("%w: body is not valid JSON", ErrInvalidJSON)
+	}
+}

@@ -1,0 +1,62 @@
+package inbound
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// BodyFormat is the media type family a provider posts.
+type BodyFormat int
+
+// Body formats.
+const (
+	FormatJSON BodyFormat = iota
+	FormatForm
+)
+
+// Request is an incoming webhook as a provider sees it: the decoded raw body and
+// lower-cased header names.
+type Request struct {
+	Method string
+	Header map[string]string
+	Query  map[string]string
+	Body   []byte
+}
+
+// Credentials are what a connection holds to verify its provider's requests. Secrets lists
+// every currently valid secret (several during a rotation).
+type Credentials struct {
+	Secrets []string
+}
+
+// Verified is what a successful verification learned about the request.
+type Verified struct {
+	// Timestamp is the signed timestamp, zero when the scheme has none.
+	Timestamp time.Time
+}
+
+// Parsed is one provider event normalized to the canonical catalog, not yet enveloped.
+type Parsed struct {
+	// DedupeKey identifies the provider's event within a connection.
+	DedupeKey       string
+	ProviderEventID string
+	ProviderType    string
+	Type            string
+	// Time is when the event happened; zero means "use the receipt time".
+	Time time.Time
+	// Data is the canonical data object, JSON.
+	Data json.RawMessage
+}
+
+// Provider verifies and normalizes one provider's webhooks. Implementations are pure:
+// bytes, headers and a clock in, events out.
+type Provider interface {
+	// Kind is the connection kind and the route segment, e.g. "stripe".
+	Kind() string
+	// Format is the body format the provider posts.
+	Format() BodyFormat
+	// Verify authenticates req against the connection's credentials at time now.
+	Verify(req *Request, creds Credentials, now time.Time) (Verified, error)
+	// Normalize turns a verified request into one or more events.
+	Normalize(req *Request, v Verified) ([]Parsed, error)
+}

@@ -1,0 +1,80 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/wedsync/webhooks/shared/inbound"
+	"github.com/wedsync/webhooks/shared/secrets"
+	"github.com/wedsync/webhooks/shared/store"
+)
+
+// ConnectionStore loads connections.
+type ConnectionStore interface {
+	Get(ctx context.Context, id string) (store.Connection, error)
+}
+
+// Resolved is a connection with its secrets opened.
+type Resolved struct {
+	Connection  store.Connection
+	Credentials inbound.Credentials
+}
+
+// ConnectionCache resolves connections and keeps them for TTL, so a warm function verifies
+// without reading the connections table. A TTL of 0 disables caching.
+type ConnectionCache struct {
+	Store  ConnectionStore
+	Sealer secrets.Sealer
+	TTL    time.Duration
+	Now    func() time.Time
+
+	mu      sync.Mutex
+	entries map[string]cacheEntry
+}
+
+type cacheEntry struct {
+	resolved Resolved
+	expires  time.Time
+}
+
+// Resolve returns the connection id, its secrets opened. A connection that does not exist is
+// inbound.ErrConnectionNotFound.
+func (c *ConnectionCache) Resolve(ctx context.Context, id string) (Resolved, error) {
+	now := c.Now()
+	if c.TTL > 0 {
+		c.mu.Lock()
+		e, ok := c.entries[id]
+		c.mu.Unlock()
+		if ok && now.Before(e.expires) {
+			return e.resolved, nil
+		}
+	}
+	conn, err := c.Store.Get(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return Resolved{}, fmt.Errorf("%w: %.64q", inbound.ErrConnectionNotFound, id)
+	}
+	if err != nil {
+		return Resolved{}, err
+	}
+	r := Resolved{Connection: conn, Credentials: inbound.Credentials{Secrets: make([]string, 0, len(conn.Secrets))}}
+	scope := secrets.Scope{TenantID: conn.TenantID, ResourceID: conn.ID}
+	for _, sealed := range conn.Secrets {
+		secret, err := c.Sealer.Open(ctx, scope, sealed)
+		if err != nil {
+			return Resolved{}, fmt.Errorf("open secrets of connection %s: %w", conn.ID, err)
+		}
+		r.Credentials.Secrets = append(r.Credentials.Secrets, secret)
+	}
+	if c.TTL > 0 {
+		c.mu.Lock()
+		if c.entries == nil {
+			c.entries = make(map[string]cacheEntry)
+		}
+		c.entries[id] = cacheEntry{resolved: r, expires: now.Add(c.TTL)}
+		c.mu.Unlock()
+	}
+	return r, nil
+}

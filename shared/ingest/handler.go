@@ -1,0 +1,272 @@
+package ingest
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/wedsync/webhooks/shared/envelope"
+	"github.com/wedsync/webhooks/shared/httpx"
+	"github.com/wedsync/webhooks/shared/inbound"
+	"github.com/wedsync/webhooks/shared/store"
+)
+
+// Limits of the ingest contract.
+const (
+	// MaxBodyBytes is the largest decoded body accepted, checked before verification.
+	MaxBodyBytes = 1 << 20
+	// MaxGzipBytes is the largest gzipped body kept, checked after verification.
+	MaxGzipBytes = 300 << 10
+)
+
+// EventStore keeps events with the idempotency protocol.
+type EventStore interface {
+	PutNew(ctx context.Context, ev store.Event) (existing store.Event, duplicate bool, err error)
+}
+
+// Enqueuer queues the key of a stored event.
+type Enqueuer interface {
+	Enqueue(ctx context.Context, eventID string) error
+}
+
+// Handler answers one provider's webhook route.
+type Handler struct {
+	Provider    inbound.Provider
+	Connections *ConnectionCache
+	Events      EventStore
+	Queue       Enqueuer
+	Now         func() time.Time
+	// Retention is how long events are kept; 0 keeps them forever.
+	Retention time.Duration
+	Logger    *slog.Logger
+}
+
+// Accepted is the data of a successful answer for one event.
+type Accepted struct {
+	EventID   string `json:"event_id"`
+	Duplicate bool   `json:"duplicate"`
+}
+
+// Handle answers an API Gateway HTTP API (payload 2.0) request.
+func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	requestID := req.RequestContext.RequestID
+	accepted, err := h.ingest(ctx, &req)
+	log := h.Logger.With("request_id", requestID, "provider", h.Provider.Kind(), "connection_id", req.PathParameters["connectionId"])
+	if err != nil {
+		p := httpx.ProblemFor(err)
+		if p.Status >= 500 {
+			log.ErrorContext(ctx, "ingest failed", "status", p.Status, "code", p.Code, "error", err.Error())
+		} else {
+			log.WarnContext(ctx, "ingest rejected", "status", p.Status, "code", p.Code, "reason", err.Error())
+		}
+		resp := httpx.Error(err, requestID)
+		if errors.Is(err, inbound.ErrMethodNotAllowed) {
+			resp.Headers["allow"] = http.MethodPost
+		}
+		return resp, nil
+	}
+	for _, a := range accepted {
+		log.InfoContext(ctx, "event accepted", "event_id", a.EventID, "duplicate", a.Duplicate)
+	}
+	return httpx.OK(accepted[0]), nil
+}
+
+func (h *Handler) ingest(ctx context.Context, req *events.APIGatewayV2HTTPRequest) ([]Accepted, error) {
+	if req.RequestContext.HTTP.Method != http.MethodPost {
+		return nil, fmt.Errorf("%w: use POST", inbound.ErrMethodNotAllowed)
+	}
+	connID := req.PathParameters["connectionId"]
+	if connID == "" {
+		return nil, fmt.Errorf("%w: no connection id in the path", inbound.ErrConnectionNotFound)
+	}
+	conn, err := h.Connections.Resolve(ctx, connID)
+	if err != nil {
+		return nil, err
+	}
+	if conn.Connection.Status != store.ConnectionActive || conn.Connection.Kind != h.Provider.Kind() {
+		return nil, fmt.Errorf("%w: %.64q", inbound.ErrConnectionNotFound, connID)
+	}
+	body, err := decodeBody(req)
+	if err != nil {
+		return nil, err
+	}
+	header := lowerHeaders(req.Headers)
+	if err := checkMediaType(header["content-type"], h.Provider.Format()); err != nil {
+		return nil, err
+	}
+	in := &inbound.Request{Method: req.RequestContext.HTTP.Method, Header: header, Query: req.QueryStringParameters, Body: body}
+	receivedAt := h.Now().UTC()
+	verified, err := h.Provider.Verify(in, conn.Credentials, receivedAt)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := gzipBody(body)
+	if err != nil {
+		return nil, err
+	}
+	if len(raw) > MaxGzipBytes {
+		return nil, fmt.Errorf("%w: the body compresses to %d bytes, over %d", inbound.ErrPayloadTooLarge, len(raw), MaxGzipBytes)
+	}
+	parsed, err := h.Provider.Normalize(in, verified)
+	if err != nil {
+		return nil, err
+	}
+	accepted := make([]Accepted, 0, len(parsed))
+	for _, p := range parsed {
+		ev, err := h.event(conn.Connection, p, raw, receivedAt)
+		if err != nil {
+			return nil, err
+		}
+		a, err := h.keep(ctx, ev)
+		if err != nil {
+			return nil, err
+		}
+		accepted = append(accepted, a)
+	}
+	return accepted, nil
+}
+
+// keep stores ev and queues its key. A duplicate that is not yet processed is queued again,
+// since the first attempt may have stored it without queueing it.
+func (h *Handler) keep(ctx context.Context, ev store.Event) (Accepted, error) {
+	existing, duplicate, err := h.Events.PutNew(ctx, ev)
+	if err != nil {
+		return Accepted{}, err
+	}
+	if duplicate && existing.Status == store.StatusProcessed {
+		return Accepted{EventID: ev.ID, Duplicate: true}, nil
+	}
+	if err := h.Queue.Enqueue(ctx, ev.ID); err != nil {
+		return Accepted{}, fmt.Errorf("%w: %w", inbound.ErrEnqueueFailed, err)
+	}
+	return Accepted{EventID: ev.ID, Duplicate: duplicate}, nil
+}
+
+// Envelope builds the normalized envelope of a parsed provider event.
+func Envelope(conn store.Connection, p inbound.Parsed, receivedAt time.Time) envelope.Envelope {
+	id := envelope.EventID(conn.ID, p.DedupeKey)
+	t := p.Time
+	if t.IsZero() {
+		t = receivedAt
+	}
+	return envelope.Envelope{
+		SpecVersion:     envelope.SpecVersion,
+		ID:              id,
+		Type:            p.Type,
+		Source:          "wedsync/" + conn.Kind,
+		Time:            t.UTC(),
+		DataContentType: "application/json",
+		TenantID:        conn.TenantID,
+		ConnectionID:    conn.ID,
+		Provider:        conn.Kind,
+		ProviderEventID: p.ProviderEventID,
+		ProviderType:    p.ProviderType,
+		CorrelationID:   id,
+		Origin:          envelope.OriginProvider,
+		EventVersion:    envelope.Version,
+		Data:            p.Data,
+	}
+}
+
+func (h *Handler) event(conn store.Connection, p inbound.Parsed, raw []byte, receivedAt time.Time) (store.Event, error) {
+	env := Envelope(conn, p, receivedAt)
+	b, err := json.Marshal(env)
+	if err != nil {
+		return store.Event{}, fmt.Errorf("%w: data is not valid JSON", inbound.ErrInvalidPayload)
+	}
+	ev := store.Event{
+		ID:            env.ID,
+		TenantID:      env.TenantID,
+		ConnectionID:  env.ConnectionID,
+		Type:          env.Type,
+		CorrelationID: env.CorrelationID,
+		Time:          env.Time,
+		Envelope:      b,
+		RawGzip:       raw,
+		ReceivedAt:    receivedAt,
+	}
+	if h.Retention > 0 {
+		ev.ExpiresAt = receivedAt.Add(h.Retention)
+	}
+	if size := store.ItemSize(ev); size > store.MaxItemBytes {
+		return store.Event{}, fmt.Errorf("%w: the event needs %d bytes of storage, over %d", inbound.ErrPayloadTooLarge, size, store.MaxItemBytes)
+	}
+	return ev, nil
+}
+
+func decodeBody(req *events.APIGatewayV2HTTPRequest) ([]byte, error) {
+	if !req.IsBase64Encoded {
+		if len(req.Body) > MaxBodyBytes {
+			return nil, fmt.Errorf("%w: the body is over %d bytes", inbound.ErrPayloadTooLarge, MaxBodyBytes)
+		}
+		return []byte(req.Body), nil
+	}
+	if base64.StdEncoding.DecodedLen(len(req.Body)) > MaxBodyBytes+2 {
+		return nil, fmt.Errorf("%w: the body is over %d bytes", inbound.ErrPayloadTooLarge, MaxBodyBytes)
+	}
+	body, err := base64.StdEncoding.DecodeString(req.Body)
+	if err != nil {
+		return nil, fmt.Errorf("%w: the body is not valid base64", inbound.ErrInvalidPayload)
+	}
+	if len(body) > MaxBodyBytes {
+		return nil, fmt.Errorf("%w: the body is over %d bytes", inbound.ErrPayloadTooLarge, MaxBodyBytes)
+	}
+	return body, nil
+}
+
+func lowerHeaders(in map[string]string) map[string]string {
+	out := make(map[string]string, len(in))
+	for k, v := range in {
+		out[strings.ToLower(k)] = v
+	}
+	return out
+}
+
+func checkMediaType(contentType string, format inbound.BodyFormat) error {
+	mt, _, err := mime.ParseMediaType(contentType)
+	if err == nil {
+		switch format {
+		case inbound.FormatJSON:
+			if mt == "application/json" || strings.HasSuffix(mt, "+json") {
+				return nil
+			}
+		case inbound.FormatForm:
+			if mt == "application/x-www-form-urlencoded" {
+				return nil
+			}
+		}
+	}
+	want := "application/json"
+	if format == inbound.FormatForm {
+		want = "application/x-www-form-urlencoded"
+	}
+	return fmt.Errorf("%w: send %s", inbound.ErrUnsupportedMediaType, want)
+}
+
+var gzipWriters = sync.Pool{New: func() any { return gzip.NewWriter(nil) }}
+
+func gzipBody(body []byte) ([]byte, error) {
+	var buf bytes.Buffer
+	zw := gzipWriters.Get().(*gzip.Writer)
+	defer gzipWriters.Put(zw)
+	zw.Reset(&buf)
+	if _, err := zw.Write(body); err != nil {
+		return nil, fmt.Errorf("gzip body: %w", err)
+	}
+	if err := zw.Close(); err != nil {
+		return nil, fmt.Errorf("gzip body: %w", err)
+	}
+	return buf.Bytes(), nil
+}

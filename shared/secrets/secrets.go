@@ -1,0 +1,73 @@
+package secrets
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Stages in which the plaintext sealer may run.
+const (
+	StageLocal = "local"
+	StageTest  = "test"
+)
+
+// ErrPlaintextRefused means the plaintext sealer was asked for outside the local stack and tests.
+var ErrPlaintextRefused = errors.New("plaintext secrets are allowed only when WEDSYNC_STAGE is local or test")
+
+// ErrUnsealable means a sealed value was not made by this sealer.
+var ErrUnsealable = errors.New("sealed secret has an unknown format")
+
+// Scope binds a sealed secret to its owner: the tenant and the resource id.
+type Scope struct {
+	TenantID   string
+	ResourceID string
+}
+
+// Sealer seals secrets for storage and opens them for use.
+type Sealer interface {
+	Seal(ctx context.Context, scope Scope, plaintext string) (string, error)
+	Open(ctx context.Context, scope Scope, sealed string) (string, error)
+}
+
+const plainPrefix = "plain:"
+
+// Plaintext stores secrets as they are, marked as such. Only for the local stack and tests.
+type Plaintext struct{}
+
+var _ Sealer = Plaintext{}
+
+// NewPlaintext returns the plaintext sealer when stage is local or test.
+func NewPlaintext(stage string) (Plaintext, error) {
+	if stage != StageLocal && stage != StageTest {
+		return Plaintext{}, ErrPlaintextRefused
+	}
+	return Plaintext{}, nil
+}
+
+// Seal marks plaintext as stored in the clear.
+func (Plaintext) Seal(_ context.Context, _ Scope, plaintext string) (string, error) {
+	return plainPrefix + plaintext, nil
+}
+
+// Open returns the secret of a value Seal made.
+func (Plaintext) Open(_ context.Context, scope Scope, sealed string) (string, error) {
+	v, ok := strings.CutPrefix(sealed, plainPrefix)
+	if !ok {
+		return "", fmt.Errorf("open secret of %s: %w", scope.ResourceID, ErrUnsealable)
+	}
+	return v, nil
+}
+
+// ErrKMSUnimplemented says the KMS sealer, which production needs, does not exist yet.
+var ErrKMSUnimplemented = errors.New("unimplemented: the KMS sealer is not built yet; only WEDSYNC_STAGE=local or test can run")
+
+// ForStage returns the sealer a stage uses: plaintext for local and test. Any other stage
+// needs the KMS sealer, which is not implemented yet.
+func ForStage(stage string) (Sealer, error) {
+	if stage == StageLocal || stage == StageTest {
+		return Plaintext{}, nil
+	}
+	return nil, ErrKMSUnimplemented
+}

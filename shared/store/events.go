@@ -1,0 +1,229 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// Event statuses. An event is received when stored and processed once every side effect of
+// processing it is done.
+const (
+	StatusReceived  = "received"
+	StatusProcessed = "processed"
+)
+
+// Index names of the events table.
+const (
+	IndexTenantTime  = "by_tenant_time"
+	IndexUnprocessed = "unprocessed"
+	IndexCorrelation = "by_correlation"
+)
+
+// PendingShards is how many partitions the sparse index of unprocessed events spreads over.
+const PendingShards = 4
+
+// MaxItemBytes is DynamoDB's item size limit.
+const MaxItemBytes = 400 * 1024
+
+// Event is a stored event: its envelope and, gzipped, the raw body it came from.
+type Event struct {
+	ID            string
+	TenantID      string
+	ConnectionID  string
+	Type          string
+	CorrelationID string
+	Status        string
+	Time          time.Time
+	// Envelope is the normalized CloudEvents JSON.
+	Envelope []byte
+	// RawGzip is the provider's raw body, gzipped.
+	RawGzip     []byte
+	ReceivedAt  time.Time
+	ProcessedAt time.Time
+	ExpiresAt   time.Time
+}
+
+// Events is the events table.
+type Events struct {
+	DB    DynamoDB
+	Table string
+}
+
+func tenantSortKey(t time.Time, id string) string {
+	return t.UTC().Format("2006-01-02T15:04:05.000000000Z") + "#" + id
+}
+
+func pendingShard(id string) int64 {
+	h := fnv.New32a()
+	h.Write([]byte(id))
+	return int64(h.Sum32() % PendingShards)
+}
+
+// ItemSize estimates the stored size of ev, in bytes, the way DynamoDB counts it closely
+// enough to refuse what cannot fit.
+func ItemSize(ev Event) int {
+	const overhead = 512
+	return overhead + len(ev.ID)*2 + len(ev.TenantID) + len(ev.ConnectionID) + len(ev.Type) +
+		len(ev.CorrelationID) + len(ev.Envelope) + len(ev.RawGzip)
+}
+
+// PutNew stores ev with status received unless an event with its id exists. It is the
+// idempotency protocol's one write: when the id exists it returns the stored event and
+// duplicate true, without changing it.
+func (e *Events) PutNew(ctx context.Context, ev Event) (existing Event, duplicate bool, err error) {
+	item := map[string]types.AttributeValue{
+		"id":             s(ev.ID),
+		"tenant_id":      s(ev.TenantID),
+		"connection_id":  s(ev.ConnectionID),
+		"type":           s(ev.Type),
+		"correlation_id": s(ev.CorrelationID),
+		"status":         s(StatusReceived),
+		"time":           s(ev.Time.UTC().Format(time.RFC3339Nano)),
+		"tenant_sort":    s(tenantSortKey(ev.Time, ev.ID)),
+		"envelope":       s(string(ev.Envelope)),
+		"raw":            &types.AttributeValueMemberB{Value: ev.RawGzip},
+		"received_at":    n(millis(ev.ReceivedAt)),
+		"pending_shard":  n(pendingShard(ev.ID)),
+	}
+	if !ev.ExpiresAt.IsZero() {
+		item["expires_at"] = n(ev.ExpiresAt.Unix())
+	}
+	_, err = e.DB.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:                           aws.String(e.Table),
+		Item:                                item,
+		ConditionExpression:                 aws.String("attribute_not_exists(id)"),
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	})
+	var ccf *types.ConditionalCheckFailedException
+	switch {
+	case err == nil:
+		return Event{}, false, nil
+	case errors.As(err, &ccf):
+		return eventFromItem(ccf.Item), true, nil
+	default:
+		return Event{}, false, fmt.Errorf("put event %s: %w", ev.ID, err)
+	}
+}
+
+// Get loads an event by id; ErrNotFound when there is none.
+func (e *Events) Get(ctx context.Context, id string) (Event, error) {
+	out, err := e.DB.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      aws.String(e.Table),
+		Key:            map[string]types.AttributeValue{"id": s(id)},
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return Event{}, fmt.Errorf("get event %s: %w", id, err)
+	}
+	if out.Item == nil {
+		return Event{}, fmt.Errorf("event %s: %w", id, ErrNotFound)
+	}
+	return eventFromItem(out.Item), nil
+}
+
+// MarkProcessed sets an event's status to processed and takes it out of the unprocessed
+// index. It is the last step of processing an event.
+func (e *Events) MarkProcessed(ctx context.Context, id string, at time.Time) error {
+	_, err := e.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(e.Table),
+		Key:                       map[string]types.AttributeValue{"id": s(id)},
+		UpdateExpression:          aws.String("SET #status = :processed, processed_at = :at REMOVE pending_shard"),
+		ConditionExpression:       aws.String("attribute_exists(id)"),
+		ExpressionAttributeNames:  map[string]string{"#status": "status"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":processed": s(StatusProcessed), ":at": n(millis(at))},
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return fmt.Errorf("mark event %s processed: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("mark event %s processed: %w", id, err)
+	}
+	return nil
+}
+
+// ListByTenant returns up to limit of a tenant's events, newest first, starting after
+// cursor ("" for the first page). The returned cursor is "" on the last page.
+func (e *Events) ListByTenant(ctx context.Context, tenantID, cursor string, limit int32) ([]Event, string, error) {
+	in := &dynamodb.QueryInput{
+		TableName:                 aws.String(e.Table),
+		IndexName:                 aws.String(IndexTenantTime),
+		KeyConditionExpression:    aws.String("tenant_id = :t"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":t": s(tenantID)},
+		ScanIndexForward:          aws.Bool(false),
+		Limit:                     aws.Int32(limit),
+	}
+	if cursor != "" {
+		_, id, ok := strings.Cut(cursor, "#")
+		if !ok {
+			return nil, "", fmt.Errorf("list events: malformed cursor")
+		}
+		in.ExclusiveStartKey = map[string]types.AttributeValue{"id": s(id), "tenant_id": s(tenantID), "tenant_sort": s(cursor)}
+	}
+	out, err := e.DB.Query(ctx, in)
+	if err != nil {
+		return nil, "", fmt.Errorf("list events of tenant %s: %w", tenantID, err)
+	}
+	events := make([]Event, len(out.Items))
+	for i, item := range out.Items {
+		events[i] = eventFromItem(item)
+	}
+	next := ""
+	if out.LastEvaluatedKey != nil {
+		next = getS(out.LastEvaluatedKey, "tenant_sort")
+	}
+	return events, next, nil
+}
+
+// ListUnprocessed returns the ids of up to limit events per shard received before cutoff
+// and not yet processed, oldest first.
+func (e *Events) ListUnprocessed(ctx context.Context, cutoff time.Time, limit int32) ([]string, error) {
+	var ids []string
+	for shard := range int64(PendingShards) {
+		out, err := e.DB.Query(ctx, &dynamodb.QueryInput{
+			TableName:              aws.String(e.Table),
+			IndexName:              aws.String(IndexUnprocessed),
+			KeyConditionExpression: aws.String("pending_shard = :s AND received_at < :c"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":s": n(shard), ":c": n(millis(cutoff)),
+			},
+			Limit: aws.Int32(limit),
+		})
+		if err != nil {
+			return nil, fmt.Errorf("list unprocessed events (shard %d): %w", shard, err)
+		}
+		for _, item := range out.Items {
+			ids = append(ids, getS(item, "id"))
+		}
+	}
+	return ids, nil
+}
+
+func eventFromItem(item map[string]types.AttributeValue) Event {
+	ev := Event{
+		ID:            getS(item, "id"),
+		TenantID:      getS(item, "tenant_id"),
+		ConnectionID:  getS(item, "connection_id"),
+		Type:          getS(item, "type"),
+		CorrelationID: getS(item, "correlation_id"),
+		Status:        getS(item, "status"),
+		Envelope:      []byte(getS(item, "envelope")),
+		RawGzip:       getB(item, "raw"),
+		ReceivedAt:    fromMillis(getN(item, "received_at")),
+		ProcessedAt:   fromMillis(getN(item, "processed_at")),
+	}
+	ev.Time, _ = time.Parse(time.RFC3339Nano, getS(item, "time"))
+	if exp := getN(item, "expires_at"); exp > 0 {
+		ev.ExpiresAt = time.Unix(exp, 0).UTC()
+	}
+	return ev
+}
+

@@ -1,0 +1,74 @@
+package store
+
+import (
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// Table describes one table: how to create it and its TTL attribute, if any. The local
+// stack and the tests create tables from these; the CDK stack mirrors them.
+type Table struct {
+	// Name is the logical name, e.g. "events".
+	Name         string
+	TTLAttribute string
+	Create       func(physicalName string) *dynamodb.CreateTableInput
+}
+
+// Tables lists every table the store uses.
+func Tables() []Table {
+	return []Table{
+		{Name: "connections", Create: connectionsTable},
+		{Name: "events", TTLAttribute: "expires_at", Create: eventsTable},
+	}
+}
+
+func attr(name string, t types.ScalarAttributeType) types.AttributeDefinition {
+	return types.AttributeDefinition{AttributeName: aws.String(name), AttributeType: t}
+}
+
+func key(name string, t types.KeyType) types.KeySchemaElement {
+	return types.KeySchemaElement{AttributeName: aws.String(name), KeyType: t}
+}
+
+func connectionsTable(name string) *dynamodb.CreateTableInput {
+	return &dynamodb.CreateTableInput{
+		TableName:            aws.String(name),
+		BillingMode:          types.BillingModePayPerRequest,
+		AttributeDefinitions: []types.AttributeDefinition{attr("id", types.ScalarAttributeTypeS)},
+		KeySchema:            []types.KeySchemaElement{key("id", types.KeyTypeHash)},
+	}
+}
+
+func eventsTable(name string) *dynamodb.CreateTableInput {
+	return &dynamodb.CreateTableInput{
+		TableName:   aws.String(name),
+		BillingMode: types.BillingModePayPerRequest,
+		AttributeDefinitions: []types.AttributeDefinition{
+			attr("id", types.ScalarAttributeTypeS),
+			attr("tenant_id", types.ScalarAttributeTypeS),
+			attr("tenant_sort", types.ScalarAttributeTypeS),
+			attr("pending_shard", types.ScalarAttributeTypeN),
+			attr("received_at", types.ScalarAttributeTypeN),
+			attr("correlation_id", types.ScalarAttributeTypeS),
+		},
+		KeySchema: []types.KeySchemaElement{key("id", types.KeyTypeHash)},
+		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{
+			{
+				IndexName:  aws.String(IndexTenantTime),
+				KeySchema:  []types.KeySchemaElement{key("tenant_id", types.KeyTypeHash), key("tenant_sort", types.KeyTypeRange)},
+				Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
+			},
+			{
+				IndexName:  aws.String(IndexUnprocessed),
+				KeySchema:  []types.KeySchemaElement{key("pending_shard", types.KeyTypeHash), key("received_at", types.KeyTypeRange)},
+				Projection: &types.Projection{ProjectionType: types.ProjectionTypeKeysOnly},
+			},
+			{
+				IndexName:  aws.String(IndexCorrelation),
+				KeySchema:  []types.KeySchemaElement{key("correlation_id", types.KeyTypeHash), key("received_at", types.KeyTypeRange)},
+				Projection: &types.Projection{ProjectionType: types.ProjectionTypeKeysOnly},
+			},
+		},
+	}
+}
