@@ -56,7 +56,6 @@ func ProblemFor(err error) Problem {
 	return Problem{Status: http.StatusInternalServerError, Code: "INTERNAL_ERROR", Message: "internal error"}
 }
 
-
 // Error renders err as a failure response.
 func Error(err error, requestID string) events.APIGatewayV2HTTPResponse {
 	p := ProblemFor(err)

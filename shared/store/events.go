@@ -226,4 +226,3 @@ func eventFromItem(item map[string]types.AttributeValue) Event {
 	}
 	return ev
 }
-

@@ -114,8 +114,8 @@ func SQSEndpoint(t testing.TB) string {
 // attempts, the per-call deadline timeout and any extra middleware.
 func Config(timeout time.Duration, extra ...func(*middleware.Stack) error) aws.Config {
 	cfg := aws.Config{
-		Region:           "us-east-1",
-		Credentials:      credentials.NewStaticCredentialsProvider("test", "test", ""),
+		Region:      "us-east-1",
+		Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""),
 		Retryer: func() aws.Retryer {
 			return retry.NewStandard(func(o *retry.StandardOptions) {
 				o.MaxAttempts = awsenv.MaxAttempts
