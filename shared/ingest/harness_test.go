@@ -1,0 +1,243 @@
+package ingest_test
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
+	"github.com/stripe/stripe-go/v85/webhook"
+
+	"github.com/wedsync/webhooks/shared/ingest"
+	"github.com/wedsync/webhooks/shared/process"
+	"github.com/wedsync/webhooks/shared/providers/custom"
+	"github.com/wedsync/webhooks/shared/providers/stripe"
+	"github.com/wedsync/webhooks/shared/queue"
+	"github.com/wedsync/webhooks/shared/secrets"
+	"github.com/wedsync/webhooks/shared/store"
+	"github.com/wedsync/webhooks/shared/testenv"
+)
+
+const (
+	tenant       = "tenant-a"
+	stripeSecret = "whsec_stripe_test_secret_0123456789"
+	customSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+)
+
+var now = time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+
+// pipeline is ingest and process wired to fresh tables and a fresh queue on the emulators.
+type pipeline struct {
+	t        *testing.T
+	rec      *testenv.Recorder
+	events   *store.Events
+	sqs      *sqs.Client
+	queueURL string
+	stripe   *ingest.Handler
+	custom   *ingest.Handler
+	process  *process.Handler
+}
+
+type options struct {
+	cacheTTL time.Duration
+	timeout  time.Duration
+}
+
+func newPipeline(t *testing.T, o options) *pipeline {
+	t.Helper()
+	if o.timeout == 0 {
+		o.timeout = testenv.CallTimeout
+	}
+	plainCfg := testenv.Config(testenv.CallTimeout)
+	db := testenv.DynamoDB(t, plainCfg)
+	tables := testenv.Tables(t, db)
+	sqsClient := testenv.SQS(t, plainCfg)
+	queueURL := testenv.Queue(t, sqsClient, "events", 30*time.Second)
+
+	conns := &store.Connections{DB: db, Table: tables["connections"]}
+	for _, c := range []store.Connection{
+		{ID: "conn-stripe", Kind: "stripe", Status: store.ConnectionActive, Secrets: []string{"plain:" + stripeSecret}},
+		{ID: "conn-custom", Kind: "custom", Status: store.ConnectionActive, Secrets: []string{"plain:" + customSecret}},
+		{ID: "conn-disabled", Kind: "stripe", Status: store.ConnectionDisabled, Secrets: []string{"plain:" + stripeSecret}},
+	} {
+		c.TenantID, c.CreatedAt = tenant, now
+		if err := conns.Put(context.Background(), c); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	rec := testenv.NewRecorder()
+	cfg := testenv.Config(o.timeout, rec.Middleware)
+	fdb, fsqs := testenv.DynamoDB(t, cfg), testenv.SQS(t, cfg)
+	clock := func() time.Time { return now }
+	logger := slog.New(slog.DiscardHandler)
+	cache := func() *ingest.ConnectionCache {
+		return &ingest.ConnectionCache{Store: &store.Connections{DB: fdb, Table: tables["connections"]},
+			Sealer: secrets.Plaintext{}, TTL: o.cacheTTL, Now: clock}
+	}
+	events := &store.Events{DB: fdb, Table: tables["events"]}
+	q := &queue.Events{SQS: fsqs, URL: queueURL}
+	return &pipeline{
+		t: t, rec: rec, sqs: sqsClient, queueURL: queueURL,
+		events: &store.Events{DB: db, Table: tables["events"]},
+		stripe: &ingest.Handler{Provider: stripe.Provider{}, Connections: cache(), Events: events, Queue: q,
+			Now: clock, Retention: 30 * 24 * time.Hour, Logger: logger},
+		custom: &ingest.Handler{Provider: custom.Provider{}, Connections: cache(), Events: events, Queue: q,
+			Now: clock, Retention: 30 * 24 * time.Hour, Logger: logger},
+		process: &process.Handler{Events: &store.Events{DB: db, Table: tables["events"]}, Now: clock, Logger: logger},
+	}
+}
+
+// request builds the API Gateway (payload 2.0) request a provider's POST becomes.
+func request(method, kind, connID string, headers map[string]string, body []byte) events.APIGatewayV2HTTPRequest {
+	req := events.APIGatewayV2HTTPRequest{
+		Version:        "2.0",
+		RouteKey:       "ANY /webhooks/" + kind + "/{connectionId}",
+		RawPath:        "/webhooks/" + kind + "/" + connID,
+		Headers:        headers,
+		Body:           string(body),
+		PathParameters: map[string]string{"connectionId": connID},
+	}
+	req.RequestContext.RequestID = "req-test"
+	req.RequestContext.HTTP.Method = method
+	req.RequestContext.HTTP.Path = req.RawPath
+	return req
+}
+
+type answer struct {
+	status int
+	body   struct {
+		Success bool `json:"success"`
+		Data    struct {
+			EventID   string `json:"event_id"`
+			Duplicate bool   `json:"duplicate"`
+		} `json:"data"`
+		Error struct {
+			Code      string `json:"code"`
+			Message   string `json:"message"`
+			RequestID string `json:"request_id"`
+		} `json:"error"`
+	}
+	raw string
+}
+
+// invoke runs h exactly as the Lambda runtime would: raw JSON in, raw JSON out.
+func invoke(t *testing.T, h *ingest.Handler, req events.APIGatewayV2HTTPRequest) answer {
+	t.Helper()
+	in, err := json.Marshal(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := lambda.NewHandler(h.Handle).Invoke(context.Background(), in)
+	if err != nil {
+		t.Fatalf("invoke: %v", err)
+	}
+	var resp events.APIGatewayV2HTTPResponse
+	if err := json.Unmarshal(out, &resp); err != nil {
+		t.Fatal(err)
+	}
+	a := answer{status: resp.StatusCode, raw: resp.Body}
+	if err := json.Unmarshal([]byte(resp.Body), &a.body); err != nil {
+		t.Fatalf("answer body %q is not JSON: %v", resp.Body, err)
+	}
+	return a
+}
+
+func stripeHeaders(body []byte, secret string, at time.Time) map[string]string {
+	signed := webhook.GenerateTestSignedPayload(&webhook.UnsignedPayload{Payload: body, Secret: secret, Timestamp: at})
+	return map[string]string{"Content-Type": "application/json; charset=utf-8", "Stripe-Signature": signed.Header}
+}
+
+func customHeaders(t testing.TB, body []byte, secret, msgID string, at time.Time) map[string]string {
+	t.Helper()
+	wh, err := standardwebhooks.NewWebhook(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig, err := wh.Sign(msgID, at, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return map[string]string{"content-type": "application/json", "webhook-id": msgID,
+		"webhook-timestamp": strconv.FormatInt(at.Unix(), 10), "webhook-signature": sig}
+}
+
+func stripeFixture(t testing.TB) []byte {
+	t.Helper()
+	b, err := os.ReadFile("../providers/stripe/testdata/payment_intent.succeeded.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// drain receives every visible message of the queue and deletes it.
+func (p *pipeline) drain() []sqstypes.Message {
+	p.t.Helper()
+	var all []sqstypes.Message
+	for {
+		out, err := p.sqs.ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{
+			QueueUrl: aws.String(p.queueURL), MaxNumberOfMessages: 10,
+			MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{sqstypes.MessageSystemAttributeNameAll},
+		})
+		if err != nil {
+			p.t.Fatal(err)
+		}
+		if len(out.Messages) == 0 {
+			return all
+		}
+		for _, m := range out.Messages {
+			if _, err := p.sqs.DeleteMessage(context.Background(), &sqs.DeleteMessageInput{QueueUrl: aws.String(p.queueURL), ReceiptHandle: m.ReceiptHandle}); err != nil {
+				p.t.Fatal(err)
+			}
+		}
+		all = append(all, out.Messages...)
+	}
+}
+
+// processAll feeds messages to process as one SQS batch, through the Lambda handler
+// interface, and fails on any batch item failure.
+func (p *pipeline) processAll(msgs []sqstypes.Message) {
+	p.t.Helper()
+	if len(msgs) == 0 {
+		return
+	}
+	batch := events.SQSEvent{}
+	for _, m := range msgs {
+		batch.Records = append(batch.Records, events.SQSMessage{
+			MessageId: aws.ToString(m.MessageId), ReceiptHandle: aws.ToString(m.ReceiptHandle), Body: aws.ToString(m.Body),
+			EventSource: "aws:sqs", AWSRegion: "us-east-1",
+		})
+	}
+	in, _ := json.Marshal(batch)
+	out, err := lambda.NewHandler(p.process.Handle).Invoke(context.Background(), in)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	var resp events.SQSEventResponse
+	if err := json.Unmarshal(out, &resp); err != nil {
+		p.t.Fatal(err)
+	}
+	if len(resp.BatchItemFailures) > 0 {
+		p.t.Fatalf("process reported failures: %+v", resp.BatchItemFailures)
+	}
+}
+
+// stored lists the tenant's stored events.
+func (p *pipeline) stored() []store.Event {
+	p.t.Helper()
+	evs, _, err := p.events.ListByTenant(context.Background(), tenant, "", 100)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	return evs
+}
