@@ -1,0 +1,92 @@
+package ingest_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/wedsync/webhooks/shared/store"
+	"github.com/wedsync/webhooks/shared/testenv"
+)
+
+// TestFaults: whatever goes wrong with an AWS call on the ingest path, the answer is 5xx or
+// the event is queued — never a 2xx for an event that is not queued — and after the
+// provider's retry exactly one processed event exists.
+func TestFaults(t *testing.T) {
+	for _, op := range []string{"GetItem", "PutItem", "SendMessage"} {
+		for _, fault := range []testenv.Fault{testenv.Fails, testenv.AppliedThenErrors, testenv.TimesOut} {
+			t.Run(op+"/"+fault.String(), func(t *testing.T) {
+				p := newPipeline(t, options{timeout: testenv.FaultCallTimeout})
+				body := stripeFixture(t)
+				req := request("POST", "stripe", "conn-stripe", stripeHeaders(body, stripeSecret, now), body)
+
+				p.rec.Inject(op, fault)
+				first := invoke(t, p.stripe, req)
+				p.rec.Inject(op, 0)
+				t.Logf("under the fault: %d %s; calls %v", first.status, first.body.Error.Code, p.rec.Calls())
+				queued := p.drain()
+				switch {
+				case first.status >= 200 && first.status < 300:
+					if len(queued) == 0 {
+						t.Fatalf("answered %d but queued nothing", first.status)
+					}
+				case first.status >= 500:
+					if first.body.Error.Code != "INTERNAL_ERROR" && first.body.Error.Code != "ENQUEUE_FAILED" {
+						t.Fatalf("5xx with code %s", first.body.Error.Code)
+					}
+				default:
+					t.Fatalf("a fault answered %d %s", first.status, first.raw)
+				}
+
+				retry := invoke(t, p.stripe, req)
+				if retry.status != 200 {
+					t.Fatalf("the provider's retry got %d %s", retry.status, retry.raw)
+				}
+				p.processAll(append(queued, p.drain()...))
+				evs := p.stored()
+				if len(evs) != 1 || evs[0].Status != store.StatusProcessed {
+					t.Fatalf("after the retry: %d events %+v, want one processed", len(evs), evs)
+				}
+			})
+		}
+	}
+}
+
+// TestCallBudget: with a warm connection cache a new event costs at most 2 AWS calls, and
+// so does a duplicate.
+func TestCallBudget(t *testing.T) {
+	p := newPipeline(t, options{cacheTTL: time.Hour})
+	warm := []byte(`{"type":"booking.created","data":{}}`)
+	if a := invoke(t, p.custom, request("POST", "custom", "conn-custom", customHeaders(t, warm, customSecret, "m-warm", now), warm)); a.status != 200 {
+		t.Fatalf("warm-up: %d %s", a.status, a.raw)
+	}
+	if got := p.rec.Total(); got != 3 {
+		t.Fatalf("a cold connection cache cost %d calls, want 3 (%v)", got, p.rec.Calls())
+	}
+	for i, msgID := range []string{"m-1", "m-2", "m-3"} {
+		body := []byte(`{"type":"payment.received","data":{"amount":` + string(rune('1'+i)) + `}}`)
+		req := request("POST", "custom", "conn-custom", customHeaders(t, body, customSecret, msgID, now), body)
+		p.rec.Reset()
+		if a := invoke(t, p.custom, req); a.status != 200 || a.body.Data.Duplicate {
+			t.Fatalf("new event: %d %s", a.status, a.raw)
+		}
+		if got := p.rec.Total(); got > 2 {
+			t.Fatalf("a new event cost %d AWS calls (%v), budget 2", got, p.rec.Calls())
+		}
+		p.rec.Reset()
+		if a := invoke(t, p.custom, req); a.status != 200 || !a.body.Data.Duplicate {
+			t.Fatalf("duplicate: %d %s", a.status, a.raw)
+		}
+		if got := p.rec.Total(); got > 2 {
+			t.Fatalf("a duplicate cost %d AWS calls (%v), budget 2", got, p.rec.Calls())
+		}
+	}
+	p.processAll(p.drain())
+	p.rec.Reset()
+	body := []byte(`{"type":"payment.received","data":{"amount":1}}`)
+	if a := invoke(t, p.custom, request("POST", "custom", "conn-custom", customHeaders(t, body, customSecret, "m-1", now), body)); !a.body.Data.Duplicate {
+		t.Fatalf("duplicate of a processed event: %s", a.raw)
+	}
+	if got := p.rec.Calls(); got["PutItem"] != 1 || got["SendMessage"] != 0 {
+		t.Fatalf("a duplicate of a processed event made %v, want one PutItem and no SendMessage", got)
+	}
+}
