@@ -89,9 +89,11 @@ func (e *Events) PutNew(ctx context.Context, ev Event) (existing Event, duplicat
 		"time":           s(ev.Time.UTC().Format(time.RFC3339Nano)),
 		"tenant_sort":    s(tenantSortKey(ev.Time, ev.ID)),
 		"envelope":       s(string(ev.Envelope)),
-		"raw":            &types.AttributeValueMemberB{Value: ev.RawGzip},
 		"received_at":    n(millis(ev.ReceivedAt)),
 		"pending_shard":  n(pendingShard(ev.ID)),
+	}
+	if len(ev.RawGzip) > 0 {
+		item["raw"] = &types.AttributeValueMemberB{Value: ev.RawGzip}
 	}
 	if !ev.ExpiresAt.IsZero() {
 		item["expires_at"] = n(ev.ExpiresAt.Unix())

