@@ -37,7 +37,7 @@ func TestFaults(t *testing.T) {
 					t.Fatalf("a fault answered %d %s", first.status, first.raw)
 				}
 
-				retry := invoke(t, p.stripe, req)
+				retry := invoke(t, p.healthyStripe, req)
 				if retry.status != 200 {
 					t.Fatalf("the provider's retry got %d %s", retry.status, retry.raw)
 				}

@@ -12,11 +12,13 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 	"github.com/stripe/stripe-go/v85/webhook"
 
+	"github.com/wedsync/webhooks/shared/inbound"
 	"github.com/wedsync/webhooks/shared/ingest"
 	"github.com/wedsync/webhooks/shared/process"
 	"github.com/wedsync/webhooks/shared/providers/custom"
@@ -44,7 +46,10 @@ type pipeline struct {
 	queueURL string
 	stripe   *ingest.Handler
 	custom   *ingest.Handler
-	process  *process.Handler
+	// healthyStripe shares stripe's tables and queue but not its faults or deadline: the
+	// provider's retry after an outage.
+	healthyStripe *ingest.Handler
+	process       *process.Handler
 }
 
 type options struct {
@@ -80,20 +85,25 @@ func newPipeline(t *testing.T, o options) *pipeline {
 	fdb, fsqs := testenv.DynamoDB(t, cfg), testenv.SQS(t, cfg)
 	clock := func() time.Time { return now }
 	logger := slog.New(slog.DiscardHandler)
-	cache := func() *ingest.ConnectionCache {
-		return &ingest.ConnectionCache{Store: &store.Connections{DB: fdb, Table: tables["connections"]},
-			Sealer: secrets.Plaintext{}, TTL: o.cacheTTL, Now: clock}
+	handler := func(p inbound.Provider, db *dynamodb.Client, sq *sqs.Client) *ingest.Handler {
+		return &ingest.Handler{
+			Provider: p,
+			Connections: &ingest.ConnectionCache{Store: &store.Connections{DB: db, Table: tables["connections"]},
+				Sealer: secrets.Plaintext{}, TTL: o.cacheTTL, Now: clock},
+			Events:    &store.Events{DB: db, Table: tables["events"]},
+			Queue:     &queue.Events{SQS: sq, URL: queueURL},
+			Now:       clock,
+			Retention: 30 * 24 * time.Hour,
+			Logger:    logger,
+		}
 	}
-	events := &store.Events{DB: fdb, Table: tables["events"]}
-	q := &queue.Events{SQS: fsqs, URL: queueURL}
 	return &pipeline{
 		t: t, rec: rec, sqs: sqsClient, queueURL: queueURL,
-		events: &store.Events{DB: db, Table: tables["events"]},
-		stripe: &ingest.Handler{Provider: stripe.Provider{}, Connections: cache(), Events: events, Queue: q,
-			Now: clock, Retention: 30 * 24 * time.Hour, Logger: logger},
-		custom: &ingest.Handler{Provider: custom.Provider{}, Connections: cache(), Events: events, Queue: q,
-			Now: clock, Retention: 30 * 24 * time.Hour, Logger: logger},
-		process: &process.Handler{Events: &store.Events{DB: db, Table: tables["events"]}, Now: clock, Logger: logger},
+		events:        &store.Events{DB: db, Table: tables["events"]},
+		stripe:        handler(stripe.Provider{}, fdb, fsqs),
+		custom:        handler(custom.Provider{}, fdb, fsqs),
+		healthyStripe: handler(stripe.Provider{}, db, sqsClient),
+		process:       &process.Handler{Events: &store.Events{DB: db, Table: tables["events"]}, Now: clock, Logger: logger},
 	}
 }
 

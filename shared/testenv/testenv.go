@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"os"
 	"regexp"
 	"sync"
@@ -90,7 +91,15 @@ func Main(m *testing.M) int {
 func DynamoDBEndpoint(t testing.TB) string {
 	t.Helper()
 	ep, err := dynamo.get("WEDSYNC_TEST_DYNAMODB_ENDPOINT", func(ctx context.Context, root string) (*emulator.Process, error) {
-		return emulator.StartDynamoDB(ctx, root, 0, os.Stderr)
+		p, err := emulator.StartDynamoDB(ctx, root, 0, io.Discard)
+		if err != nil {
+			return nil, err
+		}
+		if err := warmDynamoDB(ctx, p.Endpoint); err != nil {
+			p.Stop()
+			return nil, err
+		}
+		return p, nil
 	})
 	if err != nil {
 		t.Fatalf("DynamoDB emulator: %v", err)
