@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -88,17 +87,4 @@ func Duration(name string, def time.Duration) (time.Duration, error) {
 		return 0, fmt.Errorf("%s=%q is not a duration", name, v)
 	}
 	return d, nil
-}
-
-// Int reads an integer variable, with def when unset.
-func Int(name string, def int) (int, error) {
-	v := os.Getenv(name)
-	if v == "" {
-		return def, nil
-	}
-	i, err := strconv.Atoi(v)
-	if err != nil {
-		return 0, fmt.Errorf("%s=%q is not an integer", name, v)
-	}
-	return i, nil
 }

@@ -123,6 +123,9 @@ func (h *Handler) ingest(ctx context.Context, req *events.APIGatewayV2HTTPReques
 	if err != nil {
 		return nil, err
 	}
+	if len(parsed) == 0 {
+		return nil, fmt.Errorf("%w: the request carries no event", inbound.ErrInvalidPayload)
+	}
 	accepted := make([]Accepted, 0, len(parsed))
 	for _, p := range parsed {
 		ev, err := h.event(conn.Connection, p, raw, receivedAt)
