@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
-	"os"
-	"strconv"
 	"testing"
 	"time"
 
@@ -15,13 +13,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
-	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
-	"github.com/stripe/stripe-go/v85/webhook"
 
 	"github.com/wedsync/webhooks/shared/inbound"
 	"github.com/wedsync/webhooks/shared/ingest"
 	"github.com/wedsync/webhooks/shared/process"
 	"github.com/wedsync/webhooks/shared/providers/custom"
+	"github.com/wedsync/webhooks/shared/providers/providertest"
 	"github.com/wedsync/webhooks/shared/providers/stripe"
 	"github.com/wedsync/webhooks/shared/queue"
 	"github.com/wedsync/webhooks/shared/secrets"
@@ -163,31 +160,18 @@ func invoke(t *testing.T, h *ingest.Handler, req events.APIGatewayV2HTTPRequest)
 }
 
 func stripeHeaders(body []byte, secret string, at time.Time) map[string]string {
-	signed := webhook.GenerateTestSignedPayload(&webhook.UnsignedPayload{Payload: body, Secret: secret, Timestamp: at})
-	return map[string]string{"Content-Type": "application/json; charset=utf-8", "Stripe-Signature": signed.Header}
+	return map[string]string{"Content-Type": "application/json; charset=utf-8", "Stripe-Signature": providertest.StripeSignature(body, secret, at)}
 }
 
 func customHeaders(t testing.TB, body []byte, secret, msgID string, at time.Time) map[string]string {
 	t.Helper()
-	wh, err := standardwebhooks.NewWebhook(secret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sig, err := wh.Sign(msgID, at, body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return map[string]string{"content-type": "application/json", "webhook-id": msgID,
-		"webhook-timestamp": strconv.FormatInt(at.Unix(), 10), "webhook-signature": sig}
+	h := providertest.StandardHeaders(t, secret, msgID, at, body)
+	h["content-type"] = "application/json"
+	return h
 }
 
 func stripeFixture(t testing.TB) []byte {
-	t.Helper()
-	b, err := os.ReadFile("../providers/stripe/testdata/payment_intent.succeeded.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return providertest.Fixture(t, "../providers/stripe", "payment_intent.succeeded")
 }
 
 // drain receives every visible message of the queue and deletes it.

@@ -1,19 +1,14 @@
 package providers_test
 
 import (
-	"encoding/hex"
 	"errors"
-	"strconv"
 	"testing"
 	"time"
-
-	"crypto/hmac"
-	"crypto/sha256"
 
 	"github.com/wedsync/webhooks/shared/envelope"
 	"github.com/wedsync/webhooks/shared/inbound"
 	"github.com/wedsync/webhooks/shared/providers"
-	"github.com/wedsync/webhooks/shared/stdwebhooks"
+	"github.com/wedsync/webhooks/shared/providers/providertest"
 )
 
 var now = time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
@@ -22,7 +17,7 @@ var now = time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
 // sign a body, and bodies for each case.
 type harness struct {
 	secret, otherSecret string
-	sign                func(secret string, body []byte, at time.Time) map[string]string
+	sign                func(t testing.TB, secret string, body []byte, at time.Time) map[string]string
 	// tolerance is the scheme's timestamp tolerance; 0 when it has none.
 	tolerance   time.Duration
 	valid       []byte
@@ -32,23 +27,12 @@ type harness struct {
 	unknownKept bool
 }
 
-func stripeSign(secret string, body []byte, at time.Time) map[string]string {
-	ts := strconv.FormatInt(at.Unix(), 10)
-	m := hmac.New(sha256.New, []byte(secret))
-	m.Write([]byte(ts + "."))
-	m.Write(body)
-	return map[string]string{"stripe-signature": "t=" + ts + ",v1=" + hex.EncodeToString(m.Sum(nil))}
+func stripeSign(_ testing.TB, secret string, body []byte, at time.Time) map[string]string {
+	return map[string]string{"stripe-signature": providertest.StripeSignature(body, secret, at)}
 }
 
-func customSign(secret string, body []byte, at time.Time) map[string]string {
-	key, err := stdwebhooks.DecodeSecret(secret)
-	if err != nil {
-		panic(err)
-	}
-	return map[string]string{
-		"webhook-id": "msg_conformance", "webhook-timestamp": strconv.FormatInt(at.Unix(), 10),
-		"webhook-signature": stdwebhooks.Sign(key, "msg_conformance", at, body),
-	}
+func customSign(t testing.TB, secret string, body []byte, at time.Time) map[string]string {
+	return providertest.StandardHeaders(t, secret, "msg_conformance", at, body)
 }
 
 var harnesses = map[string]harness{
@@ -85,20 +69,20 @@ func TestConformance(t *testing.T) {
 			return p.Normalize(req, v)
 		}
 		t.Run(kind+"/valid", func(t *testing.T) {
-			got, err := run(h.valid, h.sign(h.secret, h.valid, now))
+			got, err := run(h.valid, h.sign(t, h.secret, h.valid, now))
 			if err != nil || len(got) == 0 || got[0].DedupeKey == "" || !envelope.IsKnownType(got[0].Type) {
 				t.Fatalf("got %+v, %v", got, err)
 			}
 		})
 		t.Run(kind+"/duplicate id yields the same event id", func(t *testing.T) {
-			a, errA := run(h.valid, h.sign(h.secret, h.valid, now))
-			b, errB := run(h.valid, h.sign(h.secret, h.valid, now.Add(-time.Second)))
+			a, errA := run(h.valid, h.sign(t, h.secret, h.valid, now))
+			b, errB := run(h.valid, h.sign(t, h.secret, h.valid, now.Add(-time.Second)))
 			if errA != nil || errB != nil || envelope.EventID("c", a[0].DedupeKey) != envelope.EventID("c", b[0].DedupeKey) {
 				t.Fatalf("redelivery changed the dedupe key: %v %v", errA, errB)
 			}
 		})
 		t.Run(kind+"/bad signature", func(t *testing.T) {
-			_, err := run(h.valid, h.sign(h.otherSecret, h.valid, now))
+			_, err := run(h.valid, h.sign(t, h.otherSecret, h.valid, now))
 			if !errors.Is(err, inbound.ErrInvalidSignature) {
 				t.Fatalf("got %v", err)
 			}
@@ -111,20 +95,20 @@ func TestConformance(t *testing.T) {
 		})
 		if h.tolerance > 0 {
 			t.Run(kind+"/stale timestamp", func(t *testing.T) {
-				_, err := run(h.valid, h.sign(h.secret, h.valid, now.Add(-h.tolerance-time.Second)))
+				_, err := run(h.valid, h.sign(t, h.secret, h.valid, now.Add(-h.tolerance-time.Second)))
 				if !errors.Is(err, inbound.ErrStaleTimestamp) {
 					t.Fatalf("got %v", err)
 				}
 			})
 		}
 		t.Run(kind+"/malformed body", func(t *testing.T) {
-			_, err := run(h.malformed, h.sign(h.secret, h.malformed, now))
+			_, err := run(h.malformed, h.sign(t, h.secret, h.malformed, now))
 			if !errors.Is(err, inbound.ErrInvalidJSON) {
 				t.Fatalf("got %v", err)
 			}
 		})
 		t.Run(kind+"/unknown event type", func(t *testing.T) {
-			got, err := run(h.unknownType, h.sign(h.secret, h.unknownType, now))
+			got, err := run(h.unknownType, h.sign(t, h.secret, h.unknownType, now))
 			if h.unknownKept {
 				if err != nil || got[0].Type != envelope.ProviderUnmapped {
 					t.Fatalf("got %+v, %v; want provider.unmapped", got, err)

@@ -3,8 +3,6 @@ package custom_test
 import (
 	"errors"
 	"net/http"
-	"os"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +11,7 @@ import (
 
 	"github.com/wedsync/webhooks/shared/inbound"
 	"github.com/wedsync/webhooks/shared/providers/custom"
+	"github.com/wedsync/webhooks/shared/providers/providertest"
 )
 
 const (
@@ -22,28 +21,10 @@ const (
 
 var now = time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
 
-func fixture(t testing.TB, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile("testdata/" + name + ".json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
+func fixture(t testing.TB, name string) []byte { return providertest.Fixture(t, ".", name) }
 
 // headers signs body with the official Standard Webhooks library.
-func headers(t testing.TB, secret, msgID string, at time.Time, body []byte) map[string]string {
-	t.Helper()
-	wh, err := standardwebhooks.NewWebhook(secret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sig, err := wh.Sign(msgID, at, body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return map[string]string{"webhook-id": msgID, "webhook-timestamp": strconv.FormatInt(at.Unix(), 10), "webhook-signature": sig}
-}
+var headers = providertest.StandardHeaders
 
 func TestVerify(t *testing.T) {
 	body := fixture(t, "booking.created")

@@ -2,7 +2,6 @@ package stripe_test
 
 import (
 	"errors"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -11,6 +10,7 @@ import (
 	"github.com/stripe/stripe-go/v85/webhook"
 
 	"github.com/wedsync/webhooks/shared/inbound"
+	"github.com/wedsync/webhooks/shared/providers/providertest"
 	"github.com/wedsync/webhooks/shared/providers/stripe"
 )
 
@@ -18,19 +18,10 @@ const secret = "whsec_test_0123456789abcdef"
 
 var now = time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
 
-func fixture(t testing.TB, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile("testdata/" + name + ".json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
+func fixture(t testing.TB, name string) []byte { return providertest.Fixture(t, ".", name) }
 
 // signed returns the Stripe-Signature stripe-go itself makes for body.
-func signed(body []byte, secret string, at time.Time) string {
-	return webhook.GenerateTestSignedPayload(&webhook.UnsignedPayload{Payload: body, Secret: secret, Timestamp: at}).Header
-}
+var signed = providertest.StripeSignature
 
 func TestVerify(t *testing.T) {
 	body := fixture(t, "payment_intent.succeeded")
