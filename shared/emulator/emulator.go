@@ -45,6 +45,9 @@ func (p *Process) Stop() {
 	<-p.done
 }
 
+// Done is closed when the process has exited.
+func (p *Process) Done() <-chan struct{} { return p.done }
+
 // Pid is the emulator's process id.
 func (p *Process) Pid() int { return p.cmd.Process.Pid }
 
@@ -70,6 +73,15 @@ func nodeModules(root string) (string, error) {
 	return dir, nil
 }
 
+// Tool returns the path of a Go tool installed under .tools/bin.
+func Tool(root, name, install string) (string, error) {
+	path := filepath.Join(root, ".tools", "bin", name)
+	if _, err := os.Stat(path); err != nil {
+		return "", fmt.Errorf("%w: %s is not installed under .tools/bin (%s)", ErrMissingTool, name, install)
+	}
+	return path, nil
+}
+
 func need(program, install string) (string, error) {
 	path, err := exec.LookPath(program)
 	if err != nil {
@@ -88,7 +100,9 @@ func FreePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-func start(name string, cmd *exec.Cmd, log io.Writer) (*Process, io.ReadCloser, error) {
+// Start starts cmd in its own process group, killed with its parent, and returns the
+// process and its standard output. Stop kills the whole group.
+func Start(name string, cmd *exec.Cmd, log io.Writer) (*Process, io.ReadCloser, error) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	cmd.Stderr = log
 	stdin, err := cmd.StdinPipe()
@@ -137,13 +151,13 @@ func StartDynamoDB(ctx context.Context, root string, port int, log io.Writer) (*
 	if log == nil {
 		log = io.Discard
 	}
-	p, stdout, err := start("dynamodb-local", cmd, log)
+	p, stdout, err := Start("dynamodb-local", cmd, log)
 	if err != nil {
 		return nil, err
 	}
 	go io.Copy(log, stdout)
 	p.Endpoint = "http://127.0.0.1:" + strconv.Itoa(port)
-	if err := waitForPort(ctx, p, port); err != nil {
+	if err := WaitForPort(ctx, p, port); err != nil {
 		p.Stop()
 		return nil, err
 	}
@@ -168,7 +182,7 @@ func StartSQS(ctx context.Context, root string, port int, log io.Writer) (*Proce
 	if log == nil {
 		log = io.Discard
 	}
-	p, stdout, err := start("local-aws-sqs", cmd, log)
+	p, stdout, err := Start("local-aws-sqs", cmd, log)
 	if err != nil {
 		return nil, err
 	}
@@ -202,8 +216,8 @@ func StartSQS(ctx context.Context, root string, port int, log io.Writer) (*Proce
 	}
 }
 
-// waitForPort returns once the process accepts connections on port.
-func waitForPort(ctx context.Context, p *Process, port int) error {
+// WaitForPort returns once the process accepts connections on port.
+func WaitForPort(ctx context.Context, p *Process, port int) error {
 	ctx, cancel := context.WithTimeout(ctx, StartTimeout)
 	defer cancel()
 	addr := "127.0.0.1:" + strconv.Itoa(port)
@@ -223,4 +237,33 @@ func waitForPort(ctx context.Context, p *Process, port int) error {
 		case <-tick.C:
 		}
 	}
+}
+
+// StartKMS starts local-kms on port (0 picks a free one), keeping its data under dataDir.
+func StartKMS(ctx context.Context, root string, port int, dataDir string, log io.Writer) (*Process, error) {
+	bin, err := Tool(root, "local-kms", "run `make tools`")
+	if err != nil {
+		return nil, err
+	}
+	if port == 0 {
+		if port, err = FreePort(); err != nil {
+			return nil, err
+		}
+	}
+	if log == nil {
+		log = io.Discard
+	}
+	cmd := exec.Command(bin)
+	cmd.Env = append(os.Environ(), "PORT="+strconv.Itoa(port), "KMS_DATA_PATH="+dataDir, "KMS_REGION=us-east-1", "KMS_ACCOUNT_ID=111122223333")
+	p, stdout, err := Start("local-kms", cmd, log)
+	if err != nil {
+		return nil, err
+	}
+	go io.Copy(log, stdout)
+	p.Endpoint = "http://127.0.0.1:" + strconv.Itoa(port)
+	if err := WaitForPort(ctx, p, port); err != nil {
+		p.Stop()
+		return nil, err
+	}
+	return p, nil
 }

@@ -1,0 +1,161 @@
+package local
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/wedsync/webhooks/shared/emulator"
+)
+
+// Pool runs one function as several RIE processes. The RIE serves one invocation at a time
+// per process (a second concurrent one crashes it), so each invocation takes a free
+// process and waits for one when all are busy: requests queue, they are never refused.
+type Pool struct {
+	Name  string
+	free  chan *instance
+	all   []*instance
+	httpc *http.Client
+}
+
+type instance struct {
+	proc      *emulator.Process
+	invokeURL string
+}
+
+// PoolSpec says how to start a function's processes.
+type PoolSpec struct {
+	Name      string
+	RIE       string
+	Bootstrap string
+	Env       []string
+	Size      int
+	// Logs receives the processes' output, each line prefixed with the function's name.
+	Logs io.Writer
+	// Verbose keeps the RIE's own INFO lines.
+	Verbose bool
+}
+
+// StartPool starts spec.Size RIE processes on free loopback ports.
+func StartPool(ctx context.Context, spec PoolSpec) (*Pool, error) {
+	p := &Pool{Name: spec.Name, free: make(chan *instance, spec.Size), httpc: &http.Client{}}
+	for i := range spec.Size {
+		inst, err := startInstance(ctx, spec, i)
+		if err != nil {
+			p.Stop()
+			return nil, err
+		}
+		p.all = append(p.all, inst)
+		p.free <- inst
+	}
+	return p, nil
+}
+
+func startInstance(ctx context.Context, spec PoolSpec, i int) (*instance, error) {
+	invokePort, err := emulator.FreePort()
+	if err != nil {
+		return nil, err
+	}
+	apiPort, err := emulator.FreePort()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(spec.RIE,
+		"--runtime-interface-emulator-address", "127.0.0.1:"+strconv.Itoa(invokePort),
+		"--runtime-api-address", "127.0.0.1:"+strconv.Itoa(apiPort),
+		spec.Bootstrap)
+	cmd.Env = spec.Env
+	name := spec.Name
+	if spec.Size > 1 {
+		name = fmt.Sprintf("%s#%d", spec.Name, i+1)
+	}
+	pr, pw := io.Pipe()
+	proc, stdout, err := emulator.Start(name, cmd, pw)
+	if err != nil {
+		return nil, err
+	}
+	go prefixLines(spec.Logs, name, pr, spec.Verbose)
+	go func() {
+		_, _ = io.Copy(pw, stdout)
+		<-proc.Done()
+		pw.Close()
+	}()
+	if err := emulator.WaitForPort(ctx, proc, invokePort); err != nil {
+		proc.Stop()
+		return nil, err
+	}
+	return &instance{proc: proc, invokeURL: "http://127.0.0.1:" + strconv.Itoa(invokePort) + "/2015-03-31/functions/function/invocations"}, nil
+}
+
+var logMu sync.Mutex
+
+// prefixLines copies r to w line by line, each prefixed with [name].
+func prefixLines(w io.Writer, name string, r io.Reader, verbose bool) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if !verbose && strings.Contains(line, "(rapid)") {
+			continue
+		}
+		if w == nil {
+			continue
+		}
+		logMu.Lock()
+		fmt.Fprintf(w, "[%s] %s\n", name, line)
+		logMu.Unlock()
+	}
+	_, _ = io.Copy(io.Discard, r)
+}
+
+// Invoke runs one invocation on a free process, waiting for one if all are busy, and
+// returns the function's raw response (an error payload when the function failed).
+func (p *Pool) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	var inst *instance
+	select {
+	case inst = <-p.free:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	defer func() { p.free <- inst }()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, inst.invokeURL, bytes.NewReader(payload))
+	if err != nil {
+		return nil, err
+	}
+	resp, err := p.httpc.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("invoke %s: %w", p.Name, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, fmt.Errorf("invoke %s: %w", p.Name, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("invoke %s: the RIE answered %d: %s", p.Name, resp.StatusCode, strings.TrimSpace(string(body)))
+	}
+	return body, nil
+}
+
+// Pids lists the pool's process ids.
+func (p *Pool) Pids() []int {
+	pids := make([]int, 0, len(p.all))
+	for _, inst := range p.all {
+		pids = append(pids, inst.proc.Pid())
+	}
+	return pids
+}
+
+// Stop ends every process of the pool.
+func (p *Pool) Stop() {
+	for _, inst := range p.all {
+		inst.proc.Stop()
+	}
+}

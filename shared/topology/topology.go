@@ -1,0 +1,186 @@
+package topology
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Logical table names.
+const (
+	TableConnections = "connections"
+	TableEvents      = "events"
+)
+
+// Logical queue names.
+const (
+	QueueEvents = "events"
+)
+
+// Access is what a function may do with a table or queue.
+type Access int
+
+// Accesses, least first.
+const (
+	Read Access = iota + 1
+	ReadWrite
+	Send
+	Consume
+)
+
+// Route is an HTTP API route answered by a function.
+type Route struct {
+	// Method is "ANY" for ingest routes: the function answers 405 itself.
+	Method string
+	Path   string
+}
+
+// EventSource maps a queue onto a function, as Lambda's SQS event source mapping does.
+type EventSource struct {
+	Queue     string
+	BatchSize int
+	// MaxConcurrency caps how many batches run at once.
+	MaxConcurrency int
+}
+
+// Schedule invokes a function at a fixed rate.
+type Schedule struct {
+	Name  string
+	Every time.Duration
+}
+
+// Function is one Lambda: one entry point under functions/<Name>.
+type Function struct {
+	Name        string
+	Description string
+	Routes      []Route
+	Source      *EventSource
+	Schedules   []Schedule
+	// Tables and Queues it uses, with the least access it needs.
+	Tables  map[string]Access
+	Queues  map[string]Access
+	Timeout time.Duration
+	// MemoryMB is its memory size.
+	MemoryMB int
+}
+
+// Queue is an SQS queue with its dead-letter queue.
+type Queue struct {
+	Name string
+	// MaxReceiveCount receives move a message to the DLQ; it catches crashes and poison.
+	MaxReceiveCount int
+	Retention       time.Duration
+}
+
+// DLQ is the name of the queue's dead-letter queue.
+func (q Queue) DLQ() string { return q.Name + "-dlq" }
+
+// VisibilityFactor is how many times its consumer's timeout a queue's visibility is.
+const VisibilityFactor = 6
+
+// Spec is the whole system.
+type Spec struct {
+	Functions []Function
+	Queues    []Queue
+	Tables    []string
+}
+
+// Default is the system as deployed.
+func Default() Spec {
+	ingest := func(kind string) Function {
+		return Function{
+			Name:        "ingest-" + kind,
+			Description: "verifies, normalizes, stores and queues " + kind + " webhooks",
+			Routes:      []Route{{Method: "ANY", Path: "/webhooks/" + kind + "/{connectionId}"}},
+			Tables:      map[string]Access{TableConnections: Read, TableEvents: ReadWrite},
+			Queues:      map[string]Access{QueueEvents: Send},
+			Timeout:     10 * time.Second,
+			MemoryMB:    256,
+		}
+	}
+	return Spec{
+		Functions: []Function{
+			ingest("stripe"),
+			ingest("custom"),
+			{
+				Name:        "process",
+				Description: "processes queued events and marks them processed",
+				Source:      &EventSource{Queue: QueueEvents, BatchSize: 10, MaxConcurrency: 10},
+				Tables:      map[string]Access{TableEvents: ReadWrite},
+				Queues:      map[string]Access{QueueEvents: Consume},
+				Timeout:     30 * time.Second,
+				MemoryMB:    256,
+			},
+		},
+		Queues: []Queue{{Name: QueueEvents, MaxReceiveCount: 5, Retention: 14 * 24 * time.Hour}},
+		Tables: []string{TableConnections, TableEvents},
+	}
+}
+
+// Function returns the function called name.
+func (s Spec) Function(name string) (Function, bool) {
+	i := slices.IndexFunc(s.Functions, func(f Function) bool { return f.Name == name })
+	if i < 0 {
+		return Function{}, false
+	}
+	return s.Functions[i], true
+}
+
+// Names lists the functions' names in order.
+func (s Spec) Names() []string {
+	names := make([]string, len(s.Functions))
+	for i, f := range s.Functions {
+		names[i] = f.Name
+	}
+	return names
+}
+
+// Visibility is a queue's visibility timeout: VisibilityFactor × its consumer's timeout.
+func (s Spec) Visibility(queue string) time.Duration {
+	v := 30 * time.Second
+	for _, f := range s.Functions {
+		if f.Source != nil && f.Source.Queue == queue {
+			v = max(v, VisibilityFactor*f.Timeout)
+		}
+	}
+	return v
+}
+
+// TableEnv is the variable that carries a table's physical name.
+func TableEnv(table string) string { return "WEDSYNC_" + envName(table) + "_TABLE" }
+
+// QueueEnv is the variable that carries a queue's URL.
+func QueueEnv(queue string) string { return "WEDSYNC_" + envName(queue) + "_QUEUE_URL" }
+
+func envName(s string) string { return strings.ToUpper(strings.ReplaceAll(s, "-", "_")) }
+
+// Resources resolves logical names to physical ones in one deployment.
+type Resources struct {
+	Tables    map[string]string
+	QueueURLs map[string]string
+}
+
+// Environment is the function's resource variables in a deployment: one per table it uses
+// and one per queue it sends to.
+func (f Function) Environment(r Resources) (map[string]string, error) {
+	env := map[string]string{}
+	for t := range f.Tables {
+		name, ok := r.Tables[t]
+		if !ok {
+			return nil, fmt.Errorf("function %s: table %s has no physical name", f.Name, t)
+		}
+		env[TableEnv(t)] = name
+	}
+	for q, access := range f.Queues {
+		if access != Send {
+			continue
+		}
+		url, ok := r.QueueURLs[q]
+		if !ok {
+			return nil, fmt.Errorf("function %s: queue %s has no URL", f.Name, q)
+		}
+		env[QueueEnv(q)] = url
+	}
+	return env, nil
+}
