@@ -8,7 +8,12 @@ export AWS_REGION ?= us-east-1
 export AWS_EC2_METADATA_DISABLED := true
 
 TOOLS      := $(CURDIR)/.tools
-FUNCTIONS  := $(notdir $(wildcard functions/*))
+DEVSTACK   := .dev/bin/devstack
+# The function list comes from the topology, so a function added there is built, run
+# locally and deployed without touching this file.
+FUNCTIONS   = $(shell go run ./infra/devstack functions)
+RIE_VERSION       := v0.0.0-20261030222936-bef5c4ba774d
+LOCAL_KMS_VERSION := v0.0.0-20260228092603-2a5e92d09ab6
 GOARCH_LAMBDA ?= arm64
 BENCHSTAT_VERSION := v0.0.0-20260908200009-22c9c6c9d4da
 FUZZTIME   ?= 60s
@@ -25,6 +30,44 @@ tools: ## Install the emulators under .tools/ when missing; check Java and Node.
 		echo "make: installing the npm emulators under .tools/ (npm ci)"; \
 		npm ci --prefix $(TOOLS) --no-audit --no-fund --loglevel=error || { echo "make: npm ci under .tools/ failed"; exit 1; }; \
 	fi
+	@test -x $(TOOLS)/bin/aws-lambda-rie || { echo "make: installing the Lambda RIE under .tools/bin"; \
+		GOBIN=$(TOOLS)/bin go install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$(RIE_VERSION) \
+		|| { echo "make: could not install the Lambda RIE"; exit 1; }; }
+	@test -x $(TOOLS)/bin/local-kms || { echo "make: installing local-kms under .tools/bin"; \
+		GOBIN=$(TOOLS)/bin go install github.com/nsmithuk/local-kms@$(LOCAL_KMS_VERSION) \
+		|| { echo "make: could not install local-kms"; exit 1; }; }
+
+.PHONY: devstack
+devstack:
+	@go build -o $(DEVSTACK) ./infra/devstack
+
+.PHONY: dev
+dev: tools devstack ## Run the whole stack locally (router on WEDSYNC_DEV_ADDR, default 127.0.0.1:3000).
+	@exec $(DEVSTACK) dev
+
+PROVIDER ?= stripe
+EVENT    ?=
+.PHONY: send
+send: devstack ## Post a signed sample event to the running stack: make send PROVIDER=stripe EVENT=payment_intent.succeeded
+	@$(DEVSTACK) send -provider $(PROVIDER) $(if $(EVENT),-event $(EVENT))
+
+FN ?=
+.PHONY: invoke
+invoke: tools devstack ## Invoke one function once under the RIE: make invoke FN=ingest-stripe EVENT=events/ingest-stripe/payment_intent.succeeded.json
+	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make invoke FN=<function> EVENT=<events/…json>"; exit 2; }
+	@$(DEVSTACK) invoke -fn $(FN) -event $(EVENT)
+
+.PHONY: events
+events: devstack ## Re-sign events/ with the dev secrets and the current time (valid for 5 minutes).
+	@$(DEVSTACK) events
+
+.PHONY: events-tail
+events-tail: devstack ## List the dev tenant's latest events and their status.
+	@$(DEVSTACK) tail
+
+.PHONY: dlq
+dlq: devstack ## Show the events DLQ of the running stack without consuming it.
+	@$(DEVSTACK) dlq
 
 .PHONY: build
 build: ## Build every function as bootstrap for provided.al2023 (arm64) under bin/.

@@ -1,0 +1,329 @@
+package local
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/wedsync/webhooks/shared/emulator"
+	"github.com/wedsync/webhooks/shared/providers"
+	"github.com/wedsync/webhooks/shared/secrets"
+	"github.com/wedsync/webhooks/shared/store"
+	"github.com/wedsync/webhooks/shared/topology"
+)
+
+// Stack is a running local stack.
+type Stack struct {
+	cfg       Config
+	lockFile  *os.File
+	emulators []*emulator.Process
+	pools     []*Pool
+	invokers  map[string]Invoker
+	server    *http.Server
+	router    *Router
+	cancel    context.CancelFunc
+	workers   sync.WaitGroup
+	state     State
+	// DynamoDB and SQS are clients of the stack's emulators.
+	DynamoDB *dynamodb.Client
+	SQS      *sqs.Client
+}
+
+// Start brings the whole stack up and returns once it serves. On error, whatever was
+// started is stopped.
+func Start(ctx context.Context, cfg Config) (s *Stack, err error) {
+	cfg.defaults()
+	for _, f := range cfg.Spec.Functions {
+		if len(f.Schedules) > 0 {
+			return nil, fmt.Errorf("function %s has a schedule: the local stack does not run schedules yet", f.Name)
+		}
+	}
+	if err := os.MkdirAll(cfg.StateDir, 0o700); err != nil {
+		return nil, err
+	}
+	lockFile, err := lock(cfg.StateDir)
+	if err != nil {
+		return nil, err
+	}
+	s = &Stack{cfg: cfg, lockFile: lockFile}
+	defer func() {
+		if err != nil {
+			s.Stop()
+			s = nil
+		}
+	}()
+	previous, _ := ReadState(cfg.StateDir)
+
+	listener, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s (set WEDSYNC_DEV_ADDR to use another address): %w", cfg.Addr, err)
+	}
+	s.state.Addr = listener.Addr().String()
+	s.state.URL = "http://" + s.state.Addr
+
+	bootstraps, err := Build(ctx, cfg.Root, filepath.Join(cfg.StateDir, "bin"), cfg.Spec.Names())
+	if err != nil {
+		listener.Close()
+		return nil, err
+	}
+	rie, err := emulator.Tool(cfg.Root, "aws-lambda-rie", "run `make tools`")
+	if err != nil {
+		listener.Close()
+		return nil, err
+	}
+	if err := s.startEmulators(ctx); err != nil {
+		listener.Close()
+		return nil, err
+	}
+	awsCfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")}
+	s.DynamoDB = dynamodb.NewFromConfig(awsCfg, func(o *dynamodb.Options) {
+		o.BaseEndpoint = aws.String(s.state.DynamoDB)
+		o.DisableValidateResponseChecksum = true
+	})
+	s.SQS = sqs.NewFromConfig(awsCfg, func(o *sqs.Options) { o.BaseEndpoint = aws.String(s.state.SQS) })
+
+	if s.state.Tables, err = createTables(ctx, s.DynamoDB, cfg.NamePrefix); err != nil {
+		listener.Close()
+		return nil, err
+	}
+	queues, err := createQueues(ctx, s.SQS, cfg.Spec, cfg.NamePrefix, int(cfg.Visibility.Seconds()))
+	if err != nil {
+		listener.Close()
+		return nil, err
+	}
+	s.state.Queues, s.state.DLQs = map[string]string{}, map[string]string{}
+	for name, q := range queues {
+		s.state.Queues[name], s.state.DLQs[name] = q.URL, q.DLQURL
+	}
+	if err := s.seed(ctx, previous); err != nil {
+		listener.Close()
+		return nil, err
+	}
+
+	invokers := map[string]Invoker{}
+	for _, f := range cfg.Spec.Functions {
+		env, err := s.functionEnv(f)
+		if err != nil {
+			listener.Close()
+			return nil, err
+		}
+		pool, err := StartPool(ctx, PoolSpec{Name: f.Name, RIE: rie, Bootstrap: bootstraps[f.Name], Env: env,
+			Size: cfg.PoolSize, Logs: cfg.Logs, Verbose: cfg.Verbose})
+		if err != nil {
+			listener.Close()
+			return nil, err
+		}
+		s.pools = append(s.pools, pool)
+		invokers[f.Name] = pool
+	}
+
+	s.invokers = invokers
+	s.router = NewRouter(cfg.Spec, invokers)
+	s.server = &http.Server{Handler: s.router, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = s.server.Serve(listener) }()
+
+	runCtx, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	for _, f := range cfg.Spec.Functions {
+		if f.Source == nil {
+			continue
+		}
+		q := queues[f.Source.Queue]
+		for range min(cfg.PoolSize, max(f.Source.MaxConcurrency, 1)) {
+			p := &Poller{Function: f.Name, Queue: s.SQS, QueueURL: q.URL, QueueARN: q.ARN, BatchSize: f.Source.BatchSize,
+				Invoker: invokers[f.Name], Logs: cfg.Logs, Wait: time.Second}
+			s.workers.Go(func() { p.Run(runCtx) })
+		}
+	}
+
+	s.state.Pids = []int{os.Getpid()}
+	for _, p := range s.emulators {
+		s.state.Pids = append(s.state.Pids, p.Pid())
+	}
+	for _, p := range s.pools {
+		s.state.Pids = append(s.state.Pids, p.Pids()...)
+	}
+	s.state.Running = true
+	if err := writeState(cfg.StateDir, s.state); err != nil {
+		return nil, err
+	}
+	s.router.SetReady()
+	return s, nil
+}
+
+func (s *Stack) startEmulators(ctx context.Context) error {
+	logs := s.cfg.Logs
+	if !s.cfg.Verbose {
+		logs = nil
+	}
+	type start struct {
+		endpoint *string
+		given    string
+		run      func() (*emulator.Process, error)
+	}
+	for _, e := range []start{
+		{&s.state.DynamoDB, s.cfg.DynamoDB, func() (*emulator.Process, error) { return emulator.StartDynamoDB(ctx, s.cfg.Root, 0, logs) }},
+		{&s.state.SQS, s.cfg.SQS, func() (*emulator.Process, error) { return emulator.StartSQS(ctx, s.cfg.Root, 0, logs) }},
+		{&s.state.KMS, s.cfg.KMS, func() (*emulator.Process, error) {
+			return emulator.StartKMS(ctx, s.cfg.Root, 0, filepath.Join(s.cfg.StateDir, "kms"), logs)
+		}},
+	} {
+		if e.given != "" {
+			*e.endpoint = e.given
+			continue
+		}
+		p, err := e.run()
+		if err != nil {
+			return err
+		}
+		s.emulators = append(s.emulators, p)
+		*e.endpoint = p.Endpoint
+	}
+	return nil
+}
+
+// seed writes the dev tenant's connections, one per implemented provider, reusing the
+// previous run's secrets unless the configuration names others.
+func (s *Stack) seed(ctx context.Context, previous State) error {
+	s.state.Tenant = s.cfg.Tenant
+	s.state.APIKey = firstOf(s.cfg.APIKey, previous.APIKey, "wsk_dev_"+random(24))
+	s.state.Connections = map[string]ConnectionState{}
+	conns := &store.Connections{DB: s.DynamoDB, Table: s.state.Tables[topology.TableConnections]}
+	sealer := secrets.Plaintext{}
+	for _, kind := range ImplementedKinds(s.cfg.Spec) {
+		id := "dev-" + kind
+		secret := firstOf(s.cfg.Secrets[kind], previous.Connections[kind].Secret, NewSecret())
+		sealed, err := sealer.Seal(ctx, secrets.Scope{TenantID: s.cfg.Tenant, ResourceID: id}, secret)
+		if err != nil {
+			return err
+		}
+		if err := conns.Put(ctx, store.Connection{ID: id, TenantID: s.cfg.Tenant, Kind: kind, Status: store.ConnectionActive,
+			Secrets: []string{sealed}, CreatedAt: time.Now().UTC()}); err != nil {
+			return err
+		}
+		s.state.Connections[kind] = ConnectionState{ID: id, Kind: kind, IngestURL: s.state.URL + "/webhooks/" + kind + "/" + id, Secret: secret}
+	}
+	return nil
+}
+
+// ImplementedKinds lists the providers that have both a package and an ingest function.
+func ImplementedKinds(spec topology.Spec) []string {
+	var kinds []string
+	for kind := range providers.Registry() {
+		if _, ok := spec.Function("ingest-" + kind); ok {
+			kinds = append(kinds, kind)
+		}
+	}
+	slices.Sort(kinds)
+	return kinds
+}
+
+func (s *Stack) functionEnv(f topology.Function) ([]string, error) {
+	return FunctionEnv(f, s.state, s.cfg.Env)
+}
+
+// FunctionEnv is the environment a function runs with in a stack: the Lambda variables, the
+// emulators' endpoints, the local stage and its resources' names, then extra.
+func FunctionEnv(f topology.Function, st State, extra []string) ([]string, error) {
+	res, err := f.Environment(topology.Resources{Tables: st.Tables, QueueURLs: st.Queues})
+	if err != nil {
+		return nil, err
+	}
+	env := []string{
+		"PATH=" + os.Getenv("PATH"),
+		"AWS_LAMBDA_FUNCTION_NAME=" + f.Name,
+		"AWS_LAMBDA_FUNCTION_TIMEOUT=" + strconv.Itoa(int(f.Timeout.Seconds())),
+		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE=" + strconv.Itoa(f.MemoryMB),
+		"AWS_REGION=us-east-1", "AWS_DEFAULT_REGION=us-east-1",
+		"AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test", "AWS_EC2_METADATA_DISABLED=true",
+		"AWS_ENDPOINT_URL_DYNAMODB=" + st.DynamoDB,
+		"AWS_ENDPOINT_URL_SQS=" + st.SQS,
+		"AWS_ENDPOINT_URL_KMS=" + st.KMS,
+		"WEDSYNC_STAGE=" + secrets.StageLocal,
+		"WEDSYNC_CONNECTION_CACHE_TTL=0s",
+	}
+	for k, v := range res {
+		env = append(env, k+"="+v)
+	}
+	return append(env, extra...), nil
+}
+
+// Invoke runs one invocation of a function of the stack, as the router and pollers do.
+func (s *Stack) Invoke(ctx context.Context, function string, payload []byte) ([]byte, error) {
+	inv, ok := s.invokers[function]
+	if !ok {
+		return nil, fmt.Errorf("no function %q", function)
+	}
+	return inv.Invoke(ctx, payload)
+}
+
+// State returns what the stack wrote to stack.json.
+func (s *Stack) State() State { return s.state }
+
+// Stop ends everything the stack started and releases its lock.
+func (s *Stack) Stop() {
+	if s.cancel != nil {
+		s.cancel()
+	}
+	if s.server != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = s.server.Shutdown(ctx)
+		cancel()
+	}
+	s.workers.Wait()
+	for _, p := range s.pools {
+		p.Stop()
+	}
+	for _, p := range s.emulators {
+		p.Stop()
+	}
+	if s.state.Running {
+		s.state.Running = false
+		s.state.Pids = nil
+		_ = writeState(s.cfg.StateDir, s.state)
+	}
+	if s.lockFile != nil {
+		_ = s.lockFile.Close()
+	}
+}
+
+func firstOf(values ...string) string {
+	for _, v := range values {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// NewSecret returns a fresh Standard Webhooks secret: whsec_ and 32 random bytes, base64.
+func NewSecret() string {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		panic(errors.New("crypto/rand failed"))
+	}
+	return "whsec_" + base64.StdEncoding.EncodeToString(b)
+}
+
+func random(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(errors.New("crypto/rand failed"))
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
