@@ -102,3 +102,7 @@ fuzz: ## Run every fuzz target for FUZZTIME (default 60s) each.
 .PHONY: clean
 clean: ## Remove build and benchmark output.
 	rm -rf bin bench
+
+.PHONY: coldstart
+coldstart: tools devstack ## Measure each bootstrap's cold start under the RIE beside a hello-world bootstrap.
+	@$(DEVSTACK) coldstart

@@ -1,7 +1,7 @@
 // Command devstack runs and drives the local stack: `dev` starts it (make dev), `send` posts
 // a signed sample event (make send), `invoke` runs one invocation under the RIE (make
 // invoke), `events` regenerates events/ (make events), `tail` lists recent events, `dlq`
-// shows a dead-letter queue, and `functions` lists the topology's functions.
+// shows a dead-letter queue, `coldstart` measures cold starts, and `functions` lists the topology's functions.
 package main
 
 import (
@@ -52,8 +52,10 @@ func run(args []string) error {
 		return tail(ctx, root, args)
 	case "dlq":
 		return dlq(ctx, root, args)
+	case "coldstart":
+		return coldstart(ctx, root, args)
 	default:
-		return fmt.Errorf("unknown command %q (dev, functions, send, invoke, events, tail, dlq)", cmd)
+		return fmt.Errorf("unknown command %q (dev, functions, send, invoke, events, tail, dlq, coldstart)", cmd)
 	}
 }
 

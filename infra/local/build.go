@@ -16,18 +16,26 @@ var BuildFlags = []string{"-tags", "lambda.norpc", "-trimpath", "-ldflags=-s -w"
 func Build(ctx context.Context, root, outDir string, names []string) (map[string]string, error) {
 	paths := map[string]string{}
 	for _, name := range names {
-		out := filepath.Join(outDir, name, "bootstrap")
-		args := append([]string{"build"}, BuildFlags...)
-		args = append(args, "-o", out, "./functions/"+name)
-		cmd := exec.CommandContext(ctx, "go", args...)
-		cmd.Dir = root
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		if err := cmd.Run(); err != nil {
-			return nil, fmt.Errorf("build %s: %v\n%s", name, err, stderr.String())
+		out, err := BuildPackage(ctx, root, filepath.Join(outDir, name, "bootstrap"), "./functions/"+name)
+		if err != nil {
+			return nil, err
 		}
 		paths[name] = out
 	}
 	return paths, nil
+}
+
+// BuildPackage compiles one main package into out with BuildFlags, for the host.
+func BuildPackage(ctx context.Context, root, out, pkg string) (string, error) {
+	args := append([]string{"build"}, BuildFlags...)
+	args = append(args, "-o", out, pkg)
+	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("build %s: %v\n%s", pkg, err, stderr.String())
+	}
+	return out, nil
 }
