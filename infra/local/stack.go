@@ -48,11 +48,6 @@ type Stack struct {
 // started is stopped.
 func Start(ctx context.Context, cfg Config) (s *Stack, err error) {
 	cfg.defaults()
-	for _, f := range cfg.Spec.Functions {
-		if len(f.Schedules) > 0 {
-			return nil, fmt.Errorf("function %s has a schedule: the local stack does not run schedules yet", f.Name)
-		}
-	}
 	if err := os.MkdirAll(cfg.StateDir, 0o700); err != nil {
 		return nil, err
 	}
@@ -148,6 +143,17 @@ func Start(ctx context.Context, cfg Config) (s *Stack, err error) {
 			p := &Poller{Function: f.Name, Queue: s.SQS, QueueURL: q.URL, QueueARN: q.ARN, BatchSize: f.Source.BatchSize,
 				Invoker: invokers[f.Name], Logs: cfg.Logs, Wait: time.Second}
 			s.workers.Go(func() { p.Run(runCtx) })
+		}
+	}
+
+	for _, f := range cfg.Spec.Functions {
+		for _, sch := range f.Schedules {
+			ticker := time.NewTicker(sch.Every)
+			tk := &Ticker{Function: f.Name, Rule: sch.Name, Invoker: invokers[f.Name], Logs: cfg.Logs, Ticks: ticker.C}
+			s.workers.Go(func() {
+				defer ticker.Stop()
+				tk.Run(runCtx)
+			})
 		}
 	}
 
