@@ -8,6 +8,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
@@ -96,4 +97,23 @@ func queueARN(ctx context.Context, q *sqs.Client, url string) (string, error) {
 		return "", fmt.Errorf("queue attributes of %s: %w", url, err)
 	}
 	return attrs.Attributes[string(sqstypes.QueueAttributeNameQueueArn)], nil
+}
+
+// DevKeyAlias names the KMS key the local stack seals secrets with.
+const DevKeyAlias = "alias/wedsync-dev"
+
+// devKey returns the id of the dev KMS key, creating it (and its alias) when missing.
+func devKey(ctx context.Context, k *kms.Client) (string, error) {
+	if out, err := k.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String(DevKeyAlias)}); err == nil {
+		return aws.ToString(out.KeyMetadata.KeyId), nil
+	}
+	out, err := k.CreateKey(ctx, &kms.CreateKeyInput{Description: aws.String("WedSync local stack secrets")})
+	if err != nil {
+		return "", fmt.Errorf("create the dev KMS key: %w", err)
+	}
+	id := aws.ToString(out.KeyMetadata.KeyId)
+	if _, err := k.CreateAlias(ctx, &kms.CreateAliasInput{AliasName: aws.String(DevKeyAlias), TargetKeyId: aws.String(id)}); err != nil {
+		return "", fmt.Errorf("alias the dev KMS key: %w", err)
+	}
+	return id, nil
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/wedsync/webhooks/shared/emulator"
@@ -42,6 +43,7 @@ type Stack struct {
 	// DynamoDB and SQS are clients of the stack's emulators.
 	DynamoDB *dynamodb.Client
 	SQS      *sqs.Client
+	KMS      *kms.Client
 }
 
 // Start brings the whole stack up and returns once it serves. On error, whatever was
@@ -91,6 +93,11 @@ func Start(ctx context.Context, cfg Config) (s *Stack, err error) {
 		o.DisableValidateResponseChecksum = true
 	})
 	s.SQS = sqs.NewFromConfig(awsCfg, func(o *sqs.Options) { o.BaseEndpoint = aws.String(s.state.SQS) })
+	s.KMS = kms.NewFromConfig(awsCfg, func(o *kms.Options) { o.BaseEndpoint = aws.String(s.state.KMS) })
+	if s.state.KMSKeyID, err = devKey(ctx, s.KMS); err != nil {
+		listener.Close()
+		return nil, err
+	}
 
 	if s.state.Tables, err = createTables(ctx, s.DynamoDB, cfg.NamePrefix); err != nil {
 		listener.Close()
@@ -210,16 +217,16 @@ func (s *Stack) seed(ctx context.Context, previous State) error {
 	s.state.APIKey = firstOf(s.cfg.APIKey, previous.APIKey, "wsk_dev_"+random(24))
 	s.state.Connections = map[string]ConnectionState{}
 	conns := &store.Connections{DB: s.DynamoDB, Table: s.state.Tables[topology.TableConnections]}
-	sealer := secrets.Plaintext{}
+	sealer := &secrets.Envelope{Client: s.KMS, KeyID: s.state.KMSKeyID}
 	for _, kind := range ImplementedKinds(s.cfg.Spec) {
 		id := "dev-" + kind
 		secret := firstOf(s.cfg.Secrets[kind], previous.Connections[kind].Secret, NewSecret())
-		sealed, err := sealer.Seal(ctx, secrets.Scope{TenantID: s.cfg.Tenant, ResourceID: id}, secret)
+		sealed, err := secrets.SealSet(ctx, sealer, secrets.Scope{TenantID: s.cfg.Tenant, ResourceID: id}, secrets.Set{{Secret: secret}})
 		if err != nil {
 			return err
 		}
 		if err := conns.Put(ctx, store.Connection{ID: id, TenantID: s.cfg.Tenant, Kind: kind, Status: store.ConnectionActive,
-			Secrets: []string{sealed}, CreatedAt: time.Now().UTC()}); err != nil {
+			SealedSecrets: sealed, CreatedAt: time.Now().UTC()}); err != nil {
 			return err
 		}
 		s.state.Connections[kind] = ConnectionState{ID: id, Kind: kind, IngestURL: s.state.URL + "/webhooks/" + kind + "/" + id, Secret: secret}
@@ -261,6 +268,7 @@ func FunctionEnv(f topology.Function, st State, extra []string) ([]string, error
 		"AWS_ENDPOINT_URL_SQS=" + st.SQS,
 		"AWS_ENDPOINT_URL_KMS=" + st.KMS,
 		"WEDSYNC_STAGE=" + secrets.StageLocal,
+		"WEDSYNC_KMS_KEY_ID=" + st.KMSKeyID,
 		"WEDSYNC_CONNECTION_CACHE_TTL=0s",
 	}
 	for k, v := range res {

@@ -19,6 +19,7 @@ type State struct {
 	DynamoDB    string                     `json:"dynamodb_endpoint"`
 	SQS         string                     `json:"sqs_endpoint"`
 	KMS         string                     `json:"kms_endpoint"`
+	KMSKeyID    string                     `json:"kms_key_id"`
 	Tables      map[string]string          `json:"tables"`
 	Queues      map[string]string          `json:"queues"`
 	DLQs        map[string]string          `json:"dlqs"`

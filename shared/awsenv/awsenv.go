@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/smithy-go/middleware"
 )
@@ -54,6 +55,9 @@ func DynamoDB(cfg aws.Config) *dynamodb.Client {
 		o.DisableValidateResponseChecksum = local
 	})
 }
+
+// KMS returns a KMS client.
+func KMS(cfg aws.Config) *kms.Client { return kms.NewFromConfig(cfg) }
 
 // SQS returns an SQS client.
 func SQS(cfg aws.Config) *sqs.Client { return sqs.NewFromConfig(cfg) }

@@ -40,7 +40,7 @@ type cacheEntry struct {
 	expires  time.Time
 }
 
-// Resolve returns the connection id, its secrets opened. A connection that does not exist is
+// Resolve returns the connection id with the secrets valid now, opened. A connection that does not exist is
 // inbound.ErrConnectionNotFound.
 func (c *ConnectionCache) Resolve(ctx context.Context, id string) (Resolved, error) {
 	now := c.Now()
@@ -59,15 +59,11 @@ func (c *ConnectionCache) Resolve(ctx context.Context, id string) (Resolved, err
 	if err != nil {
 		return Resolved{}, err
 	}
-	r := Resolved{Connection: conn, Credentials: inbound.Credentials{Secrets: make([]string, 0, len(conn.Secrets))}}
-	scope := secrets.Scope{TenantID: conn.TenantID, ResourceID: conn.ID}
-	for _, sealed := range conn.Secrets {
-		secret, err := c.Sealer.Open(ctx, scope, sealed)
-		if err != nil {
-			return Resolved{}, fmt.Errorf("open secrets of connection %s: %w", conn.ID, err)
-		}
-		r.Credentials.Secrets = append(r.Credentials.Secrets, secret)
+	set, err := secrets.OpenSet(ctx, c.Sealer, secrets.Scope{TenantID: conn.TenantID, ResourceID: conn.ID}, conn.SealedSecrets)
+	if err != nil {
+		return Resolved{}, fmt.Errorf("open secrets of connection %s: %w", conn.ID, err)
 	}
+	r := Resolved{Connection: conn, Credentials: inbound.Credentials{Secrets: set.Secrets(now)}}
 	if c.TTL > 0 {
 		c.mu.Lock()
 		if c.entries == nil {

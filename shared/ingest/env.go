@@ -21,7 +21,7 @@ const DefaultRetention = 30 * 24 * time.Hour
 
 // FromEnv builds the handler of provider from the function's environment:
 // WEDSYNC_CONNECTIONS_TABLE, WEDSYNC_EVENTS_TABLE, WEDSYNC_EVENTS_QUEUE_URL, WEDSYNC_STAGE,
-// and optionally WEDSYNC_CONNECTION_CACHE_TTL and WEDSYNC_RETENTION.
+// and optionally WEDSYNC_KMS_KEY_ID, WEDSYNC_CONNECTION_CACHE_TTL and WEDSYNC_RETENTION.
 func FromEnv(ctx context.Context, provider inbound.Provider) (*Handler, error) {
 	env, err := awsenv.Require("WEDSYNC_CONNECTIONS_TABLE", "WEDSYNC_EVENTS_TABLE", "WEDSYNC_EVENTS_QUEUE_URL", "WEDSYNC_STAGE")
 	if err != nil {
@@ -35,11 +35,11 @@ func FromEnv(ctx context.Context, provider inbound.Provider) (*Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	sealer, err := secrets.ForStage(env["WEDSYNC_STAGE"])
+	cfg, err := awsenv.Load(ctx)
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := awsenv.Load(ctx)
+	sealer, err := secrets.ForStage(env["WEDSYNC_STAGE"], os.Getenv("WEDSYNC_KMS_KEY_ID"), awsenv.KMS(cfg))
 	if err != nil {
 		return nil, err
 	}

@@ -12,7 +12,7 @@ import (
 // the event is queued — never a 2xx for an event that is not queued — and after the
 // provider's retry exactly one processed event exists.
 func TestFaults(t *testing.T) {
-	for _, op := range []string{"GetItem", "PutItem", "SendMessage"} {
+	for _, op := range []string{"GetItem", "Decrypt", "PutItem", "SendMessage"} {
 		for _, fault := range []testenv.Fault{testenv.Fails, testenv.AppliedThenErrors, testenv.TimesOut} {
 			t.Run(op+"/"+fault.String(), func(t *testing.T) {
 				p := newPipeline(t, options{timeout: testenv.FaultCallTimeout})
@@ -52,15 +52,15 @@ func TestFaults(t *testing.T) {
 }
 
 // TestCallBudget: with a warm connection cache a new event costs at most 2 AWS calls, and
-// so does a duplicate.
+// so does a duplicate; a cache miss adds the connection read and one KMS Decrypt.
 func TestCallBudget(t *testing.T) {
 	p := newPipeline(t, options{cacheTTL: time.Hour})
 	warm := []byte(`{"type":"booking.created","data":{}}`)
 	if a := invoke(t, p.custom, request("POST", "custom", "conn-custom", customHeaders(t, warm, customSecret, "m-warm", now), warm)); a.status != 200 {
 		t.Fatalf("warm-up: %d %s", a.status, a.raw)
 	}
-	if got := p.rec.Total(); got != 3 {
-		t.Fatalf("a cold connection cache cost %d calls, want 3 (%v)", got, p.rec.Calls())
+	if got := p.rec.Total(); got != 4 {
+		t.Fatalf("a cold connection cache cost %d calls, want 4: GetItem, Decrypt, PutItem, SendMessage (%v)", got, p.rec.Calls())
 	}
 	for i, msgID := range []string{"m-1", "m-2", "m-3"} {
 		body := []byte(`{"type":"payment.received","data":{"amount":` + string(rune('1'+i)) + `}}`)

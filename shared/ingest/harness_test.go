@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
@@ -65,13 +66,21 @@ func newPipeline(t *testing.T, o options) *pipeline {
 	sqsClient := testenv.SQS(t, plainCfg)
 	queueURL := testenv.Queue(t, sqsClient, "events", 30*time.Second)
 
+	kmsAdmin := testenv.KMS(t, plainCfg)
+	keyID := testenv.KMSKey(t, kmsAdmin)
 	conns := &store.Connections{DB: db, Table: tables["connections"]}
 	for _, c := range []store.Connection{
-		{ID: "conn-stripe", Kind: "stripe", Status: store.ConnectionActive, Secrets: []string{"plain:" + stripeSecret}},
-		{ID: "conn-custom", Kind: "custom", Status: store.ConnectionActive, Secrets: []string{"plain:" + customSecret}},
-		{ID: "conn-disabled", Kind: "stripe", Status: store.ConnectionDisabled, Secrets: []string{"plain:" + stripeSecret}},
+		{ID: "conn-stripe", Kind: "stripe", Status: store.ConnectionActive},
+		{ID: "conn-custom", Kind: "custom", Status: store.ConnectionActive},
+		{ID: "conn-disabled", Kind: "stripe", Status: store.ConnectionDisabled},
 	} {
-		c.TenantID, c.CreatedAt = tenant, now
+		secret := map[string]string{"stripe": stripeSecret, "custom": customSecret}[c.Kind]
+		sealed, err := secrets.SealSet(context.Background(), &secrets.Envelope{Client: kmsAdmin, KeyID: keyID},
+			secrets.Scope{TenantID: tenant, ResourceID: c.ID}, secrets.Set{{Secret: secret}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.TenantID, c.CreatedAt, c.SealedSecrets = tenant, now, sealed
 		if err := conns.Put(context.Background(), c); err != nil {
 			t.Fatal(err)
 		}
@@ -79,14 +88,14 @@ func newPipeline(t *testing.T, o options) *pipeline {
 
 	rec := testenv.NewRecorder()
 	cfg := testenv.Config(o.timeout, rec.Middleware)
-	fdb, fsqs := testenv.DynamoDB(t, cfg), testenv.SQS(t, cfg)
+	fdb, fsqs, fkms := testenv.DynamoDB(t, cfg), testenv.SQS(t, cfg), testenv.KMS(t, cfg)
 	clock := func() time.Time { return now }
 	logger := slog.New(slog.DiscardHandler)
-	handler := func(p inbound.Provider, db *dynamodb.Client, sq *sqs.Client) *ingest.Handler {
+	handler := func(p inbound.Provider, db *dynamodb.Client, sq *sqs.Client, k *kms.Client) *ingest.Handler {
 		return &ingest.Handler{
 			Provider: p,
 			Connections: &ingest.ConnectionCache{Store: &store.Connections{DB: db, Table: tables["connections"]},
-				Sealer: secrets.Plaintext{}, TTL: o.cacheTTL, Now: clock},
+				Sealer: &secrets.Envelope{Client: k, KeyID: keyID}, TTL: o.cacheTTL, Now: clock},
 			Events:    &store.Events{DB: db, Table: tables["events"]},
 			Queue:     &queue.Events{SQS: sq, URL: queueURL},
 			Now:       clock,
@@ -97,9 +106,9 @@ func newPipeline(t *testing.T, o options) *pipeline {
 	return &pipeline{
 		t: t, rec: rec, sqs: sqsClient, queueURL: queueURL,
 		events:        &store.Events{DB: db, Table: tables["events"]},
-		stripe:        handler(stripe.Provider{}, fdb, fsqs),
-		custom:        handler(custom.Provider{}, fdb, fsqs),
-		healthyStripe: handler(stripe.Provider{}, db, sqsClient),
+		stripe:        handler(stripe.Provider{}, fdb, fsqs, fkms),
+		custom:        handler(custom.Provider{}, fdb, fsqs, fkms),
+		healthyStripe: handler(stripe.Provider{}, db, sqsClient, kmsAdmin),
 		process:       &process.Handler{Events: &store.Events{DB: db, Table: tables["events"]}, Now: clock, Logger: logger},
 	}
 }

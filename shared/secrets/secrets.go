@@ -60,14 +60,17 @@ func (Plaintext) Open(_ context.Context, scope Scope, sealed string) (string, er
 	return v, nil
 }
 
-// ErrKMSUnimplemented says the KMS sealer, which production needs, does not exist yet.
-var ErrKMSUnimplemented = errors.New("unimplemented: the KMS sealer is not built yet; only WEDSYNC_STAGE=local or test can run")
+// ErrNoKMSKey means a deployed stage has no KMS key to seal secrets with.
+var ErrNoKMSKey = errors.New("WEDSYNC_KMS_KEY_ID is required outside the local and test stages")
 
-// ForStage returns the sealer a stage uses: plaintext for local and test. Any other stage
-// needs the KMS sealer, which is not implemented yet.
-func ForStage(stage string) (Sealer, error) {
+// ForStage returns the sealer a function uses: the KMS envelope sealer when keyID is set,
+// else the plaintext sealer, which only the local and test stages may use.
+func ForStage(stage, keyID string, client KMS) (Sealer, error) {
+	if keyID != "" {
+		return &Envelope{Client: client, KeyID: keyID}, nil
+	}
 	if stage == StageLocal || stage == StageTest {
 		return Plaintext{}, nil
 	}
-	return nil, ErrKMSUnimplemented
+	return nil, ErrNoKMSKey
 }

@@ -13,8 +13,13 @@ func TestPlaintextOnlyLocally(t *testing.T) {
 		if _, err := secrets.NewPlaintext(stage); !errors.Is(err, secrets.ErrPlaintextRefused) {
 			t.Errorf("NewPlaintext(%q) = %v, want a refusal", stage, err)
 		}
-		if _, err := secrets.ForStage(stage); !errors.Is(err, secrets.ErrKMSUnimplemented) {
-			t.Errorf("ForStage(%q) = %v, want the KMS sealer's unimplemented error", stage, err)
+		if _, err := secrets.ForStage(stage, "", nil); !errors.Is(err, secrets.ErrNoKMSKey) {
+			t.Errorf("ForStage(%q) without a key = %v, want ErrNoKMSKey", stage, err)
+		}
+		if s, err := secrets.ForStage(stage, "alias/wedsync", nil); err != nil {
+			t.Errorf("ForStage(%q) with a key = %v", stage, err)
+		} else if _, ok := s.(*secrets.Envelope); !ok {
+			t.Errorf("ForStage(%q) with a key = %T, want the KMS envelope sealer", stage, s)
 		}
 	}
 	for _, stage := range []string{"local", "test"} {

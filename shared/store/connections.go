@@ -23,9 +23,9 @@ type Connection struct {
 	TenantID string
 	Kind     string
 	Status   string
-	// Secrets are sealed (see package secrets); several during a rotation.
-	Secrets   []string
-	CreatedAt time.Time
+	// SealedSecrets is the connection's secret set, sealed (see package secrets).
+	SealedSecrets string
+	CreatedAt     time.Time
 }
 
 // Connections is the connections table.
@@ -52,17 +52,13 @@ func (c *Connections) Get(ctx context.Context, id string) (Connection, error) {
 		TenantID:  getS(out.Item, "tenant_id"),
 		Kind:      getS(out.Item, "kind"),
 		Status:    getS(out.Item, "status"),
-		Secrets:   getSS(out.Item, "secrets"),
+		SealedSecrets: getS(out.Item, "secrets"),
 		CreatedAt: fromMillis(getN(out.Item, "created_at")),
 	}, nil
 }
 
 // Put writes a connection, replacing any with the same id.
 func (c *Connections) Put(ctx context.Context, conn Connection) error {
-	secrets := make([]types.AttributeValue, len(conn.Secrets))
-	for i, v := range conn.Secrets {
-		secrets[i] = s(v)
-	}
 	_, err := c.DB.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName: aws.String(c.Table),
 		Item: map[string]types.AttributeValue{
@@ -70,7 +66,7 @@ func (c *Connections) Put(ctx context.Context, conn Connection) error {
 			"tenant_id":  s(conn.TenantID),
 			"kind":       s(conn.Kind),
 			"status":     s(conn.Status),
-			"secrets":    &types.AttributeValueMemberL{Value: secrets},
+			"secrets":    s(conn.SealedSecrets),
 			"created_at": n(millis(conn.CreatedAt)),
 		},
 	})

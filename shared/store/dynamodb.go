@@ -51,20 +51,6 @@ func getB(item map[string]types.AttributeValue, key string) []byte {
 	return nil
 }
 
-func getSS(item map[string]types.AttributeValue, key string) []string {
-	l, ok := item[key].(*types.AttributeValueMemberL)
-	if !ok {
-		return nil
-	}
-	out := make([]string, 0, len(l.Value))
-	for _, v := range l.Value {
-		if sv, ok := v.(*types.AttributeValueMemberS); ok {
-			out = append(out, sv.Value)
-		}
-	}
-	return out
-}
-
 func millis(t time.Time) int64 { return t.UnixMilli() }
 
 func fromMillis(ms int64) time.Time {

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/smithy-go/middleware"
 
@@ -45,6 +46,7 @@ type lazy struct {
 var (
 	dynamo lazy
 	queues lazy
+	keys   lazy
 )
 
 func (l *lazy) get(envVar string, start func(ctx context.Context, root string) (*emulator.Process, error)) (string, error) {
@@ -83,6 +85,10 @@ func Main(m *testing.M) int {
 	code := m.Run()
 	dynamo.proc.Stop()
 	queues.proc.Stop()
+	keys.proc.Stop()
+	if kmsDataDir != "" {
+		os.RemoveAll(kmsDataDir)
+	}
 	return code
 }
 
@@ -117,6 +123,41 @@ func SQSEndpoint(t testing.TB) string {
 		t.Fatalf("SQS emulator: %v", err)
 	}
 	return ep
+}
+
+var kmsDataDir string
+
+// KMSEndpoint returns the KMS emulator's endpoint (local-kms), starting it if needed.
+func KMSEndpoint(t testing.TB) string {
+	t.Helper()
+	ep, err := keys.get("WEDSYNC_TEST_KMS_ENDPOINT", func(ctx context.Context, root string) (*emulator.Process, error) {
+		dir, err := os.MkdirTemp("", "wedsync-kms-")
+		if err != nil {
+			return nil, err
+		}
+		kmsDataDir = dir
+		return emulator.StartKMS(ctx, root, 0, dir, nil)
+	})
+	if err != nil {
+		t.Fatalf("KMS emulator: %v", err)
+	}
+	return ep
+}
+
+// KMS returns a client of the KMS emulator built from cfg.
+func KMS(t testing.TB, cfg aws.Config) *kms.Client {
+	ep := KMSEndpoint(t)
+	return kms.NewFromConfig(cfg, func(o *kms.Options) { o.BaseEndpoint = aws.String(ep) })
+}
+
+// KMSKey creates a symmetric key in the KMS emulator and returns its id.
+func KMSKey(t testing.TB, client *kms.Client) string {
+	t.Helper()
+	out, err := client.CreateKey(context.Background(), &kms.CreateKeyInput{Description: aws.String(t.Name())})
+	if err != nil {
+		t.Fatalf("create KMS key: %v", err)
+	}
+	return aws.ToString(out.KeyMetadata.KeyId)
 }
 
 // Config returns an AWS config with the emulators' static credentials, the SDK's three
