@@ -48,12 +48,12 @@ func (c *Connections) Get(ctx context.Context, id string) (Connection, error) {
 		return Connection{}, fmt.Errorf("connection %s: %w", id, ErrNotFound)
 	}
 	return Connection{
-		ID:        getS(out.Item, "id"),
-		TenantID:  getS(out.Item, "tenant_id"),
-		Kind:      getS(out.Item, "kind"),
-		Status:    getS(out.Item, "status"),
+		ID:            getS(out.Item, "id"),
+		TenantID:      getS(out.Item, "tenant_id"),
+		Kind:          getS(out.Item, "kind"),
+		Status:        getS(out.Item, "status"),
 		SealedSecrets: getS(out.Item, "secrets"),
-		CreatedAt: fromMillis(getN(out.Item, "created_at")),
+		CreatedAt:     fromMillis(getN(out.Item, "created_at")),
 	}, nil
 }
 
