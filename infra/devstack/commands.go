@@ -222,10 +222,11 @@ func tail(ctx context.Context, root string, args []string) error {
 		return err
 	}
 	db, _ := clients(st)
-	evs, _, err := (&store.Events{DB: db, Table: st.Tables[topology.TableEvents]}).ListByTenant(ctx, st.Tenant, "", int32(*n))
+	page, err := (&store.Events{DB: db, Table: st.Tables[topology.TableEvents]}).ListByTenant(ctx, st.Tenant, store.EventFilter{}, "", int32(*n))
 	if err != nil {
 		return err
 	}
+	evs := page.Items
 	if len(evs) == 0 {
 		fmt.Println("no events yet: try `make send`")
 	}

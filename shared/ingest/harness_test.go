@@ -238,9 +238,9 @@ func (p *pipeline) processAll(msgs []sqstypes.Message) {
 // stored lists the tenant's stored events.
 func (p *pipeline) stored() []store.Event {
 	p.t.Helper()
-	evs, _, err := p.events.ListByTenant(context.Background(), tenant, "", 100)
+	page, err := p.events.ListByTenant(context.Background(), tenant, store.EventFilter{}, "", 100)
 	if err != nil {
 		p.t.Fatal(err)
 	}
-	return evs
+	return page.Items
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -152,37 +151,66 @@ func (e *Events) MarkProcessed(ctx context.Context, id string, at time.Time) err
 	return nil
 }
 
-// ListByTenant returns up to limit of a tenant's events, newest first, starting after
-// cursor ("" for the first page). The returned cursor is "" on the last page.
-func (e *Events) ListByTenant(ctx context.Context, tenantID, cursor string, limit int32) ([]Event, string, error) {
-	in := &dynamodb.QueryInput{
-		TableName:                 aws.String(e.Table),
-		IndexName:                 aws.String(IndexTenantTime),
-		KeyConditionExpression:    aws.String("tenant_id = :t"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":t": s(tenantID)},
-		ScanIndexForward:          aws.Bool(false),
-		Limit:                     aws.Int32(limit),
-	}
-	if cursor != "" {
-		_, id, ok := strings.Cut(cursor, "#")
-		if !ok {
-			return nil, "", fmt.Errorf("list events: malformed cursor")
-		}
-		in.ExclusiveStartKey = map[string]types.AttributeValue{"id": s(id), "tenant_id": s(tenantID), "tenant_sort": s(cursor)}
-	}
-	out, err := e.DB.Query(ctx, in)
+// EventFilter narrows a tenant's event list; zero fields do not filter.
+type EventFilter struct {
+	Type         string
+	Since, Until time.Time
+}
+
+// ListByTenant returns up to limit of a tenant's events matching f, newest first, from
+// cursor ("" for the first page).
+func (e *Events) ListByTenant(ctx context.Context, tenantID string, f EventFilter, cursor string, limit int32) (Page[Event], error) {
+	start, err := decodeCursor(cursor)
 	if err != nil {
-		return nil, "", fmt.Errorf("list events of tenant %s: %w", tenantID, err)
+		return Page[Event]{}, err
 	}
-	events := make([]Event, len(out.Items))
-	for i, item := range out.Items {
-		events[i] = eventFromItem(item)
+	cond := "tenant_id = :t"
+	values := map[string]types.AttributeValue{":t": s(tenantID)}
+	if !f.Since.IsZero() || !f.Until.IsZero() {
+		lower, upper := "0", "9999"
+		if !f.Since.IsZero() {
+			lower = tenantSortKey(f.Since, "")
+		}
+		if !f.Until.IsZero() {
+			upper = tenantSortKey(f.Until, "~")
+		}
+		cond += " AND tenant_sort BETWEEN :lo AND :hi"
+		values[":lo"], values[":hi"] = s(lower), s(upper)
 	}
-	next := ""
-	if out.LastEvaluatedKey != nil {
-		next = getS(out.LastEvaluatedKey, "tenant_sort")
+	var filter *string
+	if f.Type != "" {
+		filter = aws.String("#type = :type")
+		values[":type"] = s(f.Type)
 	}
-	return events, next, nil
+	var page Page[Event]
+	for {
+		in := &dynamodb.QueryInput{
+			TableName:                 aws.String(e.Table),
+			IndexName:                 aws.String(IndexTenantTime),
+			KeyConditionExpression:    aws.String(cond),
+			FilterExpression:          filter,
+			ExpressionAttributeValues: values,
+			ScanIndexForward:          aws.Bool(false),
+			Limit:                     aws.Int32(limit - int32(len(page.Items))),
+			ExclusiveStartKey:         start,
+		}
+		if filter != nil {
+			in.ExpressionAttributeNames = map[string]string{"#type": "type"}
+		}
+		out, err := e.DB.Query(ctx, in)
+		if err != nil {
+			return Page[Event]{}, fmt.Errorf("list events of tenant %s: %w", tenantID, err)
+		}
+		for _, item := range out.Items {
+			page.Items = append(page.Items, eventFromItem(item))
+		}
+		start = out.LastEvaluatedKey
+		if len(start) == 0 || int32(len(page.Items)) >= limit {
+			break
+		}
+	}
+	page.Next = encodeCursor(start)
+	return page, nil
 }
 
 // ListUnprocessed returns the ids of up to limit events per shard received before cutoff

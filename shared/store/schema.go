@@ -18,8 +18,11 @@ type Table struct {
 // Tables lists every table the store uses.
 func Tables() []Table {
 	return []Table{
-		{Name: "connections", Create: connectionsTable},
+		{Name: "connections", Create: byTenantTable},
 		{Name: "events", TTLAttribute: "expires_at", Create: eventsTable},
+		{Name: "subscriptions", Create: byTenantTable},
+		{Name: "api_keys", Create: func(name string) *dynamodb.CreateTableInput { return keyedTable(name, "key_hash") }},
+		{Name: "idempotency_keys", TTLAttribute: "expires_at", Create: func(name string) *dynamodb.CreateTableInput { return keyedTable(name, "scope") }},
 	}
 }
 
@@ -31,13 +34,26 @@ func key(name string, t types.KeyType) types.KeySchemaElement {
 	return types.KeySchemaElement{AttributeName: aws.String(name), KeyType: t}
 }
 
-func connectionsTable(name string) *dynamodb.CreateTableInput {
+func keyedTable(name, hashKey string) *dynamodb.CreateTableInput {
 	return &dynamodb.CreateTableInput{
 		TableName:            aws.String(name),
 		BillingMode:          types.BillingModePayPerRequest,
-		AttributeDefinitions: []types.AttributeDefinition{attr("id", types.ScalarAttributeTypeS)},
-		KeySchema:            []types.KeySchemaElement{key("id", types.KeyTypeHash)},
+		AttributeDefinitions: []types.AttributeDefinition{attr(hashKey, types.ScalarAttributeTypeS)},
+		KeySchema:            []types.KeySchemaElement{key(hashKey, types.KeyTypeHash)},
 	}
+}
+
+// byTenantTable is keyed by id, with an index of each tenant's items oldest first.
+func byTenantTable(name string) *dynamodb.CreateTableInput {
+	in := keyedTable(name, "id")
+	in.AttributeDefinitions = append(in.AttributeDefinitions,
+		attr("tenant_id", types.ScalarAttributeTypeS), attr("created_sort", types.ScalarAttributeTypeS))
+	in.GlobalSecondaryIndexes = []types.GlobalSecondaryIndex{{
+		IndexName:  aws.String(IndexByTenant),
+		KeySchema:  []types.KeySchemaElement{key("tenant_id", types.KeyTypeHash), key("created_sort", types.KeyTypeRange)},
+		Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
+	}}
+	return in
 }
 
 func eventsTable(name string) *dynamodb.CreateTableInput {

@@ -13,13 +13,10 @@ import (
 
 var t0 = time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
 
-func newStores(t *testing.T, rec *testenv.Recorder, timeout time.Duration) (*store.Connections, *store.Events) {
+func newStores(t *testing.T) (*store.Connections, *store.Events) {
 	t.Helper()
 	db := testenv.DynamoDB(t, testenv.Config(testenv.CallTimeout))
 	tables := testenv.Tables(t, db)
-	if rec != nil {
-		db = testenv.DynamoDB(t, testenv.Config(timeout, rec.Middleware))
-	}
 	return &store.Connections{DB: db, Table: tables["connections"]}, &store.Events{DB: db, Table: tables["events"]}
 }
 
@@ -32,7 +29,7 @@ func event(id, tenant string, at time.Time) store.Event {
 }
 
 func TestConnectionsRoundTrip(t *testing.T) {
-	conns, _ := newStores(t, nil, 0)
+	conns, _ := newStores(t)
 	ctx := context.Background()
 	want := store.Connection{ID: "c1", TenantID: "t1", Kind: "stripe", Status: store.ConnectionActive,
 		SealedSecrets: "plain:[]", CreatedAt: t0}
@@ -53,7 +50,7 @@ func TestConnectionsRoundTrip(t *testing.T) {
 }
 
 func TestPutNewIsIdempotent(t *testing.T) {
-	_, events := newStores(t, nil, 0)
+	_, events := newStores(t)
 	ctx := context.Background()
 	ev := event("evt_a", "t1", t0)
 	if _, dup, err := events.PutNew(ctx, ev); err != nil || dup {
@@ -93,7 +90,7 @@ func TestPutNewIsIdempotent(t *testing.T) {
 }
 
 func TestListByTenantNewestFirstAndIsolated(t *testing.T) {
-	_, events := newStores(t, nil, 0)
+	_, events := newStores(t)
 	ctx := context.Background()
 	for i := range 5 {
 		if _, _, err := events.PutNew(ctx, event(fmt.Sprintf("evt_t1_%d", i), "t1", t0.Add(time.Duration(i)*time.Minute))); err != nil {
@@ -103,29 +100,41 @@ func TestListByTenantNewestFirstAndIsolated(t *testing.T) {
 	if _, _, err := events.PutNew(ctx, event("evt_t2_0", "t2", t0.Add(time.Hour))); err != nil {
 		t.Fatal(err)
 	}
-	var ids []string
-	cursor := ""
-	for page := 0; ; page++ {
-		got, next, err := events.ListByTenant(ctx, "t1", cursor, 2)
-		if err != nil {
-			t.Fatal(err)
+	list := func(f store.EventFilter, pageSize int32) []string {
+		var ids []string
+		cursor := ""
+		for page := 0; page < 10; page++ {
+			got, err := events.ListByTenant(ctx, "t1", f, cursor, pageSize)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, ev := range got.Items {
+				ids = append(ids, ev.ID)
+			}
+			if got.Next == "" {
+				break
+			}
+			cursor = got.Next
 		}
-		for _, ev := range got {
-			ids = append(ids, ev.ID)
-		}
-		if next == "" || page > 5 {
-			break
-		}
-		cursor = next
+		return ids
 	}
 	want := []string{"evt_t1_4", "evt_t1_3", "evt_t1_2", "evt_t1_1", "evt_t1_0"}
-	if fmt.Sprint(ids) != fmt.Sprint(want) {
+	if ids := list(store.EventFilter{}, 2); fmt.Sprint(ids) != fmt.Sprint(want) {
 		t.Fatalf("tenant t1 listed %v, want %v", ids, want)
+	}
+	if ids := list(store.EventFilter{Since: t0.Add(time.Minute), Until: t0.Add(3 * time.Minute)}, 2); fmt.Sprint(ids) != "[evt_t1_3 evt_t1_2 evt_t1_1]" {
+		t.Fatalf("time range listed %v", ids)
+	}
+	if ids := list(store.EventFilter{Type: "payment.failed"}, 2); len(ids) != 0 {
+		t.Fatalf("type filter listed %v", ids)
+	}
+	if _, err := events.ListByTenant(ctx, "t1", store.EventFilter{}, "!!", 2); !errors.Is(err, store.ErrBadCursor) {
+		t.Fatalf("a bad cursor: %v", err)
 	}
 }
 
 func TestListUnprocessed(t *testing.T) {
-	_, events := newStores(t, nil, 0)
+	_, events := newStores(t)
 	ctx := context.Background()
 	for i, id := range []string{"evt_old1", "evt_old2", "evt_new"} {
 		at := t0.Add(time.Duration(i) * time.Minute)
@@ -149,20 +158,40 @@ func TestListUnprocessed(t *testing.T) {
 }
 
 func TestStoreFaultsAreErrors(t *testing.T) {
+	plain := testenv.DynamoDB(t, testenv.Config(testenv.CallTimeout))
+	names := testenv.Tables(t, plain)
 	rec := testenv.NewRecorder()
-	conns, events := newStores(t, rec, testenv.FaultCallTimeout)
+	db := testenv.DynamoDB(t, testenv.Config(testenv.FaultCallTimeout, rec.Middleware))
+	conns := &store.Connections{DB: db, Table: names["connections"]}
+	events := &store.Events{DB: db, Table: names["events"]}
+	subs := &store.Subscriptions{DB: db, Table: names["subscriptions"]}
+	keys := &store.APIKeys{DB: db, Table: names["api_keys"]}
+	idem := &store.IdempotencyKeys{DB: db, Table: names["idempotency_keys"]}
 	ctx := context.Background()
-	for _, op := range []string{"GetItem", "PutItem", "UpdateItem", "Query"} {
+	for _, op := range []string{"GetItem", "PutItem", "UpdateItem", "Query", "DeleteItem"} {
 		rec.Inject(op, testenv.Fails)
 	}
 	checks := map[string]error{}
 	_, checks["Connections.Get"] = conns.Get(ctx, "c1")
 	checks["Connections.Put"] = conns.Put(ctx, store.Connection{ID: "c1"})
+	checks["Connections.Update"] = conns.Update(ctx, store.Connection{ID: "c1", TenantID: "t"})
+	checks["Connections.Delete"] = conns.Delete(ctx, "t", "c1")
+	_, checks["Connections.ListByTenant"] = conns.ListByTenant(ctx, "t", "", 10)
 	_, _, checks["Events.PutNew"] = events.PutNew(ctx, event("evt_f", "t1", t0))
 	_, checks["Events.Get"] = events.Get(ctx, "evt_f")
 	checks["Events.MarkProcessed"] = events.MarkProcessed(ctx, "evt_f", t0)
-	_, _, checks["Events.ListByTenant"] = events.ListByTenant(ctx, "t1", "", 10)
+	_, checks["Events.ListByTenant"] = events.ListByTenant(ctx, "t1", store.EventFilter{}, "", 10)
 	_, checks["Events.ListUnprocessed"] = events.ListUnprocessed(ctx, t0, 10)
+	checks["Subscriptions.Create"] = subs.Create(ctx, store.Subscription{ID: "s", TenantID: "t"})
+	checks["Subscriptions.Update"] = subs.Update(ctx, store.Subscription{ID: "s", TenantID: "t"})
+	_, checks["Subscriptions.Get"] = subs.Get(ctx, "s")
+	checks["Subscriptions.Delete"] = subs.Delete(ctx, "t", "s")
+	_, checks["Subscriptions.ListByTenant"] = subs.ListByTenant(ctx, "t", "", 10, nil)
+	checks["APIKeys.Put"] = keys.Put(ctx, store.APIKey{Hash: "h", TenantID: "t"})
+	_, checks["APIKeys.Lookup"] = keys.Lookup(ctx, "h")
+	_, _, checks["IdempotencyKeys.Begin"] = idem.Begin(ctx, "s", "h", t0)
+	checks["IdempotencyKeys.Finish"] = idem.Finish(ctx, "s", 200, nil)
+	checks["IdempotencyKeys.Abandon"] = idem.Abandon(ctx, "s")
 	for name, err := range checks {
 		if !errors.Is(err, testenv.ErrInjected) || errors.Is(err, store.ErrNotFound) {
 			t.Errorf("%s under a failing call: got %v, want the injected error", name, err)

@@ -9,8 +9,11 @@ import (
 
 // Logical table names.
 const (
-	TableConnections = "connections"
-	TableEvents      = "events"
+	TableConnections     = "connections"
+	TableEvents          = "events"
+	TableSubscriptions   = "subscriptions"
+	TableAPIKeys         = "api_keys"
+	TableIdempotencyKeys = "idempotency_keys"
 )
 
 // Logical queue names.
@@ -114,7 +117,7 @@ func Default() Spec {
 			},
 		},
 		Queues: []Queue{{Name: QueueEvents, MaxReceiveCount: 5, Retention: 14 * 24 * time.Hour}},
-		Tables: []string{TableConnections, TableEvents},
+		Tables: []string{TableConnections, TableEvents, TableSubscriptions, TableAPIKeys, TableIdempotencyKeys},
 	}
 }
 
