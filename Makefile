@@ -106,3 +106,8 @@ clean: ## Remove build and benchmark output.
 .PHONY: coldstart
 coldstart: tools devstack ## Measure each bootstrap's cold start under the RIE beside a hello-world bootstrap.
 	@$(DEVSTACK) coldstart
+
+NAME ?=
+.PHONY: tenant
+tenant: devstack ## Create a tenant in the running stack and print its API key: make tenant NAME="Lumière Photo"
+	@$(DEVSTACK) tenant -name "$(NAME)"

@@ -176,6 +176,12 @@ func regenerateEvents(root string, _ []string) error {
 	if st.Connections == nil {
 		st.Connections = map[string]local.ConnectionState{}
 	}
+	if v := os.Getenv("WEDSYNC_DEV_API_KEY"); v != "" {
+		st.APIKey = v
+	}
+	if st.APIKey == "" {
+		return errors.New("no dev API key: run `make dev` once, or set WEDSYNC_DEV_API_KEY")
+	}
 	for _, kind := range local.ImplementedKinds(topology.Default()) {
 		c := st.Connections[kind]
 		c.ID, c.Kind = "dev-"+kind, kind

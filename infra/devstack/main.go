@@ -54,8 +54,10 @@ func run(args []string) error {
 		return dlq(ctx, root, args)
 	case "coldstart":
 		return coldstart(ctx, root, args)
+	case "tenant":
+		return tenant(ctx, root, args)
 	default:
-		return fmt.Errorf("unknown command %q (dev, functions, send, invoke, events, tail, dlq, coldstart)", cmd)
+		return fmt.Errorf("unknown command %q (dev, functions, send, invoke, events, tail, dlq, coldstart, tenant)", cmd)
 	}
 }
 

@@ -52,7 +52,7 @@ func NewRouter(spec topology.Spec, invokers map[string]Invoker) *Router {
 			continue
 		}
 		for _, route := range f.Routes {
-			pattern := route.Path
+			pattern := muxPath(route.Path)
 			if route.Method != "ANY" {
 				pattern = route.Method + " " + route.Path
 			}
@@ -158,11 +158,22 @@ func (h *routeHandler) event(req *http.Request, body []byte) events.APIGatewayV2
 	return ev
 }
 
+// muxPath turns an API Gateway path into a ServeMux pattern: {proxy+} matches the rest.
+func muxPath(path string) string {
+	segs := strings.Split(path, "/")
+	for i, seg := range segs {
+		if name, ok := strings.CutSuffix(seg, "+}"); ok {
+			segs[i] = name + "...}"
+		}
+	}
+	return strings.Join(segs, "/")
+}
+
 func pathParams(path string) []string {
 	var names []string
 	for _, seg := range strings.Split(path, "/") {
 		if strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "}") {
-			names = append(names, strings.TrimSuffix(strings.TrimPrefix(seg, "{"), "}"))
+			names = append(names, strings.TrimSuffix(strings.TrimSuffix(strings.TrimPrefix(seg, "{"), "}"), "+"))
 		}
 	}
 	return names

@@ -103,6 +103,19 @@ func Samples(root string, st State, at time.Time) ([]Sample, error) {
 		Sample{Function: "ingest-custom", Name: "unsigned", WantStatus: 401,
 			Payload: apiEvent("POST", "custom", customConn.ID, map[string]string{"content-type": "application/json"}, customBody, at)},
 	)
+	apiGet := func(name, key string, want int) Sample {
+		h := map[string]string{"accept": "application/json"}
+		if key != "" {
+			h["authorization"] = "Bearer " + key
+		}
+		ev := apiEvent("GET", "", "", h, nil, at)
+		ev.RouteKey, ev.RequestContext.RouteKey = "ANY /v1/{proxy+}", "ANY /v1/{proxy+}"
+		ev.RawPath, ev.RequestContext.HTTP.Path = "/v1/event-types", "/v1/event-types"
+		ev.PathParameters = map[string]string{"proxy": "event-types"}
+		ev.RequestContext.RequestID = "sample-api-" + name
+		return Sample{Function: "api", Name: name, WantStatus: want, Payload: ev}
+	}
+	out = append(out, apiGet("event-types", st.APIKey, 200), apiGet("unauthorized", "", 401))
 	var stripeEvent struct {
 		ID string `json:"id"`
 	}

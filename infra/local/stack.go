@@ -215,6 +215,11 @@ func (s *Stack) startEmulators(ctx context.Context) error {
 func (s *Stack) seed(ctx context.Context, previous State) error {
 	s.state.Tenant = s.cfg.Tenant
 	s.state.APIKey = firstOf(s.cfg.APIKey, previous.APIKey, "wsk_dev_"+random(24))
+	s.state.CursorSecret = firstOf(previous.CursorSecret, random(32))
+	keys := &store.APIKeys{DB: s.DynamoDB, Table: s.state.Tables[topology.TableAPIKeys]}
+	if err := keys.Put(ctx, store.APIKey{Hash: store.HashKey(s.state.APIKey), TenantID: s.cfg.Tenant, TenantName: "Dev tenant", CreatedAt: time.Now().UTC()}); err != nil {
+		return err
+	}
 	s.state.Connections = map[string]ConnectionState{}
 	conns := &store.Connections{DB: s.DynamoDB, Table: s.state.Tables[topology.TableConnections]}
 	sealer := &secrets.Envelope{Client: s.KMS, KeyID: s.state.KMSKeyID}
@@ -270,6 +275,9 @@ func FunctionEnv(f topology.Function, st State, extra []string) ([]string, error
 		"WEDSYNC_STAGE=" + secrets.StageLocal,
 		"WEDSYNC_KMS_KEY_ID=" + st.KMSKeyID,
 		"WEDSYNC_CONNECTION_CACHE_TTL=0s",
+		"WEDSYNC_CURSOR_SECRET=" + st.CursorSecret,
+		"WEDSYNC_PUBLIC_URL=" + st.URL,
+		"WEDSYNC_ALLOW_LOOPBACK_ENDPOINTS=true",
 	}
 	for k, v := range res {
 		env = append(env, k+"="+v)

@@ -56,6 +56,13 @@ func SenderTypes() []string { return slices.Clone(senderTypes) }
 // IsSenderType reports whether a custom or Zapier sender may post events of type t.
 func IsSenderType(t string) bool { return slices.Contains(senderTypes, t) }
 
+// AllTypes returns every type of the catalog: sender types, derived types and the
+// platform's own.
+func AllTypes() []string {
+	all := append(slices.Clone(senderTypes), derivedTypes...)
+	return append(all, SubscriptionDisabled, ProviderUnmapped)
+}
+
 // IsKnownType reports whether t is any type of the catalog, derived and platform types included.
 func IsKnownType(t string) bool {
 	return IsSenderType(t) || slices.Contains(derivedTypes, t) || t == SubscriptionDisabled || t == ProviderUnmapped

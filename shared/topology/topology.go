@@ -107,6 +107,17 @@ func Default() Spec {
 			ingest("stripe"),
 			ingest("custom"),
 			{
+				Name:        "api",
+				Description: "the tenants' management API",
+				Routes:      []Route{{Method: "ANY", Path: "/v1/{proxy+}"}},
+				Tables: map[string]Access{
+					TableAPIKeys: Read, TableConnections: ReadWrite, TableSubscriptions: ReadWrite,
+					TableEvents: Read, TableIdempotencyKeys: ReadWrite,
+				},
+				Timeout:  10 * time.Second,
+				MemoryMB: 256,
+			},
+			{
 				Name:        "process",
 				Description: "processes queued events and marks them processed",
 				Source:      &EventSource{Queue: QueueEvents, BatchSize: 10, MaxConcurrency: 10},

@@ -1,0 +1,61 @@
+package api
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/wedsync/webhooks/shared/awsenv"
+	"github.com/wedsync/webhooks/shared/secrets"
+	"github.com/wedsync/webhooks/shared/store"
+	"github.com/wedsync/webhooks/shared/topology"
+)
+
+// FromEnv builds the API from the function's environment: the tables' names, WEDSYNC_STAGE,
+// WEDSYNC_KMS_KEY_ID, WEDSYNC_CURSOR_SECRET, and optionally WEDSYNC_PUBLIC_URL and
+// WEDSYNC_ALLOW_LOOPBACK_ENDPOINTS (the local stack only).
+func FromEnv(ctx context.Context) (*Server, error) {
+	tables := []string{topology.TableAPIKeys, topology.TableConnections, topology.TableSubscriptions, topology.TableEvents, topology.TableIdempotencyKeys}
+	names := []string{"WEDSYNC_STAGE", "WEDSYNC_CURSOR_SECRET"}
+	for _, t := range tables {
+		names = append(names, topology.TableEnv(t))
+	}
+	env, err := awsenv.Require(names...)
+	if err != nil {
+		return nil, err
+	}
+	if len(env["WEDSYNC_CURSOR_SECRET"]) < 32 {
+		return nil, errors.New("WEDSYNC_CURSOR_SECRET must be at least 32 characters")
+	}
+	allowLoopback := os.Getenv("WEDSYNC_ALLOW_LOOPBACK_ENDPOINTS") == "true"
+	if allowLoopback && env["WEDSYNC_STAGE"] != secrets.StageLocal && env["WEDSYNC_STAGE"] != secrets.StageTest {
+		return nil, errors.New("WEDSYNC_ALLOW_LOOPBACK_ENDPOINTS is allowed only in the local stack")
+	}
+	cfg, err := awsenv.Load(ctx)
+	if err != nil {
+		return nil, err
+	}
+	sealer, err := secrets.ForStage(env["WEDSYNC_STAGE"], os.Getenv("WEDSYNC_KMS_KEY_ID"), awsenv.KMS(cfg))
+	if err != nil {
+		return nil, err
+	}
+	db := awsenv.DynamoDB(cfg)
+	table := func(t string) string { return env[topology.TableEnv(t)] }
+	return (&Server{
+		Keys:                   &store.APIKeys{DB: db, Table: table(topology.TableAPIKeys)},
+		Connections:            &store.Connections{DB: db, Table: table(topology.TableConnections)},
+		Subscriptions:          &store.Subscriptions{DB: db, Table: table(topology.TableSubscriptions)},
+		Events:                 &store.Events{DB: db, Table: table(topology.TableEvents)},
+		Idempotency:            &store.IdempotencyKeys{DB: db, Table: table(topology.TableIdempotencyKeys)},
+		Sealer:                 sealer,
+		Cursors:                Cursors{Key: []byte(env["WEDSYNC_CURSOR_SECRET"])},
+		PublicURL:              os.Getenv("WEDSYNC_PUBLIC_URL"),
+		AllowLoopbackEndpoints: allowLoopback,
+		Now:                    time.Now,
+		Random:                 rand.Reader,
+		Logger:                 slog.New(slog.NewJSONHandler(os.Stdout, nil)).With("function", "api"),
+	}).Build(), nil
+}

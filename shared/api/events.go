@@ -1,0 +1,105 @@
+package api
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"time"
+	"unicode/utf8"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/wedsync/webhooks/shared/store"
+)
+
+// Event is a stored event: its envelope and status.
+type Event struct {
+	ID       string          `json:"id"`
+	Type     string          `json:"type"`
+	Time     time.Time       `json:"time"`
+	Status   string          `json:"status" enum:"received,processed"`
+	Envelope json.RawMessage `json:"envelope" doc:"The CloudEvents envelope."`
+	// Payload is the provider's raw body, on GET of one event only.
+	Payload string `json:"payload,omitempty" doc:"The provider's raw body (only when getting one event)."`
+	// PayloadEncoding is "base64" when the payload is not UTF-8 text.
+	PayloadEncoding string    `json:"payload_encoding,omitempty" enum:"text,base64,"`
+	ReceivedAt      time.Time `json:"received_at"`
+}
+
+// Events is a page of events, newest first.
+type Events struct {
+	Events     []Event `json:"events"`
+	NextCursor string  `json:"next_cursor,omitempty"`
+}
+
+type eventList struct {
+	ListInput
+	Type  string    `query:"type" maxLength:"64" doc:"Only events of this type."`
+	Since time.Time `query:"since" doc:"Only events at or after this time (RFC 3339)."`
+	Until time.Time `query:"until" doc:"Only events at or before this time (RFC 3339)."`
+}
+
+func (s *Server) registerEvents() {
+	tags := []string{"Events"}
+	huma.Register(s.api, huma.Operation{OperationID: "list-events", Method: http.MethodGet, Path: "/v1/events",
+		Summary: "List events, newest first", Tags: tags},
+		func(ctx context.Context, in *eventList) (*Output[Events], error) {
+			tenant := tenantOf(ctx)
+			list := "events?" + in.Type + "&" + in.Since.String() + "&" + in.Until.String()
+			cursor, err := s.Cursors.Open(tenant, list, in.Cursor)
+			if err != nil {
+				return nil, invalid(ctx, map[string]string{"cursor": err.Error()})
+			}
+			if !in.Since.IsZero() && !in.Until.IsZero() && in.Until.Before(in.Since) {
+				return nil, invalid(ctx, map[string]string{"until": "must not be before since"})
+			}
+			page, err := s.Events.ListByTenant(ctx, tenant, store.EventFilter{Type: in.Type, Since: in.Since, Until: in.Until}, cursor, in.Limit)
+			if err != nil {
+				return nil, s.fail(ctx, err)
+			}
+			out := Events{Events: []Event{}, NextCursor: s.Cursors.Sign(tenant, list, page.Next)}
+			for _, ev := range page.Items {
+				out.Events = append(out.Events, eventView(ev))
+			}
+			return ok(out), nil
+		})
+	huma.Register(s.api, huma.Operation{OperationID: "get-event", Method: http.MethodGet, Path: "/v1/events/{id}",
+		Summary: "Get an event with the provider's raw payload", Tags: tags},
+		func(ctx context.Context, in *idInput) (*Output[Event], error) {
+			ev, err := s.Events.Get(ctx, in.ID)
+			if err != nil || ev.TenantID != tenantOf(ctx) {
+				if err != nil && !isNotFound(err) {
+					return nil, s.fail(ctx, err)
+				}
+				return nil, notFound(ctx, "event")
+			}
+			view := eventView(ev)
+			raw, err := gunzip(ev.RawGzip)
+			if err != nil {
+				return nil, s.fail(ctx, err)
+			}
+			view.Payload, view.PayloadEncoding = string(raw), "text"
+			if !utf8.Valid(raw) {
+				view.Payload, view.PayloadEncoding = encodeBase64(raw), "base64"
+			}
+			return ok(view), nil
+		})
+}
+
+func eventView(ev store.Event) Event {
+	return Event{ID: ev.ID, Type: ev.Type, Time: utc(ev.Time), Status: ev.Status, Envelope: ev.Envelope, ReceivedAt: utc(ev.ReceivedAt)}
+}
+
+func gunzip(b []byte) ([]byte, error) {
+	if len(b) == 0 {
+		return nil, nil
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		return nil, err
+	}
+	return io.ReadAll(zr)
+}

@@ -1,0 +1,250 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base32"
+	"encoding/hex"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/adapters/humago"
+
+	"github.com/wedsync/webhooks/shared/secrets"
+	"github.com/wedsync/webhooks/shared/store"
+)
+
+// OpenAPIPath serves the OpenAPI 3.1 document (and OpenAPIPath without ".json" + ".yaml").
+const OpenAPIPath = "/v1/openapi.json"
+
+// MaxBodyBytes bounds a request body.
+const MaxBodyBytes = 64 << 10
+
+// KeyStore finds API keys by hash.
+type KeyStore interface {
+	Lookup(ctx context.Context, hash string) (store.APIKey, error)
+}
+
+// ConnectionStore keeps connections.
+type ConnectionStore interface {
+	Get(ctx context.Context, id string) (store.Connection, error)
+	Put(ctx context.Context, conn store.Connection) error
+	Update(ctx context.Context, conn store.Connection) error
+	Delete(ctx context.Context, tenantID, id string) error
+	ListByTenant(ctx context.Context, tenantID, cursor string, limit int32) (store.Page[store.Connection], error)
+}
+
+// SubscriptionStore keeps subscriptions.
+type SubscriptionStore interface {
+	Create(ctx context.Context, sub store.Subscription) error
+	Update(ctx context.Context, sub store.Subscription) error
+	Get(ctx context.Context, id string) (store.Subscription, error)
+	Delete(ctx context.Context, tenantID, id string) error
+	ListByTenant(ctx context.Context, tenantID, cursor string, limit int32, keep func(store.Subscription) bool) (store.Page[store.Subscription], error)
+}
+
+// EventStore reads events.
+type EventStore interface {
+	Get(ctx context.Context, id string) (store.Event, error)
+	ListByTenant(ctx context.Context, tenantID string, f store.EventFilter, cursor string, limit int32) (store.Page[store.Event], error)
+}
+
+// IdempotencyStore remembers writes by Idempotency-Key.
+type IdempotencyStore interface {
+	Begin(ctx context.Context, scope, requestHash string, now time.Time) (store.Idempotent, bool, error)
+	Finish(ctx context.Context, scope string, status int, body []byte) error
+	Abandon(ctx context.Context, scope string) error
+}
+
+// Server is the management API.
+type Server struct {
+	Keys          KeyStore
+	Connections   ConnectionStore
+	Subscriptions SubscriptionStore
+	Events        EventStore
+	Idempotency   IdempotencyStore
+	Sealer        secrets.Sealer
+	Cursors       Cursors
+	// PublicURL is the base of ingest URLs; empty means the request's own host.
+	PublicURL string
+	// AllowLoopbackEndpoints is the local stack's SSRF exception; never set in AWS.
+	AllowLoopbackEndpoints bool
+	Now                    func() time.Time
+	Random                 io.Reader
+	Logger                 *slog.Logger
+
+	mux *http.ServeMux
+	api huma.API
+}
+
+// Build registers every operation; call it once before serving.
+func (s *Server) Build() *Server {
+	installErrors()
+	if s.Random == nil {
+		s.Random = rand.Reader
+	}
+	cfg := huma.DefaultConfig("WedSync Webhooks management API", "1.0.0")
+	cfg.OpenAPIPath = strings.TrimSuffix(OpenAPIPath, ".json")
+	cfg.DocsPath, cfg.SchemasPath = "", ""
+	cfg.CreateHooks = nil
+	cfg.Info.Description = "Connections, subscriptions and events of one tenant, chosen by the bearer API key."
+	cfg.Components.SecuritySchemes = map[string]*huma.SecurityScheme{"bearer": {Type: "http", Scheme: "bearer"}}
+	cfg.Security = []map[string][]string{{"bearer": {}}}
+	s.mux = http.NewServeMux()
+	s.api = humago.New(s.mux, cfg)
+	s.registerEventTypes()
+	s.registerConnections()
+	s.registerSubscriptions()
+	s.registerEvents()
+	return s
+}
+
+// OpenAPI is the API's OpenAPI 3.1 document.
+func (s *Server) OpenAPI() *huma.OpenAPI { return s.api.OpenAPI() }
+
+// ServeHTTP answers unknown routes, authenticates, applies Idempotency-Key, then runs the
+// operation.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	if requestID(ctx) == "" {
+		ctx = context.WithValue(ctx, requestIDKey, s.newID("req_"))
+	}
+	r = r.WithContext(ctx)
+	if r.URL.Path == OpenAPIPath {
+		s.mux.ServeHTTP(w, r)
+		return
+	}
+	if _, pattern := s.mux.Handler(r); pattern == "" {
+		probe := httptest.NewRecorder()
+		s.mux.ServeHTTP(probe, r)
+		if probe.Code == http.StatusMethodNotAllowed {
+			w.Header().Set("allow", probe.Header().Get("allow"))
+			writeError(w, newError(ctx, http.StatusMethodNotAllowed, "method not allowed"))
+			return
+		}
+		writeError(w, newError(ctx, http.StatusNotFound, "no such route"))
+		return
+	}
+	tenant, err := s.authenticate(ctx, r.Header.Get("authorization"))
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	ctx = context.WithValue(ctx, tenantKey, tenant)
+	ctx = context.WithValue(ctx, baseURLKey, requestBase(r))
+	r = r.WithContext(ctx)
+	if key := r.Header.Get("idempotency-key"); key != "" && r.Method != http.MethodGet && r.Method != http.MethodHead {
+		s.idempotent(w, r, tenant, key)
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+func (s *Server) authenticate(ctx context.Context, header string) (string, *Error) {
+	key, ok := strings.CutPrefix(header, "Bearer ")
+	if !ok || key == "" {
+		return "", newError(ctx, http.StatusUnauthorized, "send Authorization: Bearer <API key>")
+	}
+	found, err := s.Keys.Lookup(ctx, store.HashKey(key))
+	if errors.Is(err, store.ErrNotFound) {
+		return "", newError(ctx, http.StatusUnauthorized, "unknown API key")
+	}
+	if err != nil {
+		s.Logger.ErrorContext(ctx, "API key lookup failed", "request_id", requestID(ctx), "error", err.Error())
+		return "", internal(ctx)
+	}
+	return found.TenantID, nil
+}
+
+// idempotent runs a write once per tenant, route and key: a repeat with the same body gets
+// the first answer; with another body, 409.
+func (s *Server) idempotent(w http.ResponseWriter, r *http.Request, tenant, key string) {
+	ctx := r.Context()
+	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
+	if err != nil {
+		writeError(w, newError(ctx, http.StatusBadRequest, "unreadable body"))
+		return
+	}
+	sum := sha256.Sum256(body)
+	scope := tenant + "\x00" + r.Method + " " + r.URL.Path + "\x00" + key
+	prev, claimed, err := s.Idempotency.Begin(ctx, scope, hex.EncodeToString(sum[:]), s.Now())
+	if err != nil {
+		s.Logger.ErrorContext(ctx, "idempotency claim failed", "request_id", requestID(ctx), "error", err.Error())
+		writeError(w, internal(ctx))
+		return
+	}
+	if !claimed {
+		switch {
+		case prev.RequestHash != hex.EncodeToString(sum[:]):
+			writeError(w, newError(ctx, http.StatusConflict, "this Idempotency-Key was used with a different request"))
+		case !prev.Done:
+			writeError(w, newError(ctx, http.StatusConflict, "a request with this Idempotency-Key is in progress"))
+		default:
+			w.Header().Set("content-type", "application/json")
+			w.Header().Set("idempotent-replayed", "true")
+			w.WriteHeader(prev.Status)
+			_, _ = w.Write(prev.Body)
+		}
+		return
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	rec := httptest.NewRecorder()
+	s.mux.ServeHTTP(rec, r)
+	if rec.Code >= 500 {
+		_ = s.Idempotency.Abandon(ctx, scope)
+	} else if err := s.Idempotency.Finish(ctx, scope, rec.Code, rec.Body.Bytes()); err != nil {
+		s.Logger.ErrorContext(ctx, "idempotency record failed", "request_id", requestID(ctx), "error", err.Error())
+	}
+	for k, vs := range rec.Header() {
+		w.Header()[k] = vs
+	}
+	w.WriteHeader(rec.Code)
+	_, _ = w.Write(rec.Body.Bytes())
+}
+
+// requestBase is the scheme and host the request came to.
+func requestBase(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil || r.Header.Get("x-forwarded-proto") == "https" {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}
+
+// baseURL is where ingest URLs live: the configured public URL, else the request's host.
+func baseURL(ctx context.Context, public string) string {
+	if public != "" {
+		return strings.TrimSuffix(public, "/")
+	}
+	b, _ := ctx.Value(baseURLKey).(string)
+	return b
+}
+
+func tenantOf(ctx context.Context) string {
+	t, _ := ctx.Value(tenantKey).(string)
+	return t
+}
+
+var idEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
+
+// newID returns prefix and 20 random base32 characters.
+func (s *Server) newID(prefix string) string {
+	b := make([]byte, 13)
+	_, _ = io.ReadFull(s.Random, b)
+	return prefix + strings.ToLower(idEncoding.EncodeToString(b))[:20]
+}
+
+// randomBytes returns n random bytes.
+func (s *Server) randomBytes(n int) []byte {
+	b := make([]byte, n)
+	_, _ = io.ReadFull(s.Random, b)
+	return b
+}
