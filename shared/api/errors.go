@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"regexp"
 	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -33,6 +34,9 @@ var codes = map[int]string{
 	http.StatusUnprocessableEntity:   "VALIDATION_FAILED",
 	http.StatusTooManyRequests:       "RATE_LIMITED",
 }
+
+// requiredProperty is how huma says a required field is missing.
+var requiredProperty = regexp.MustCompile(`^expected required property (\S+) to be present$`)
 
 type ctxKey int
 
@@ -65,6 +69,10 @@ func newError(ctx context.Context, status int, msg string, errs ...error) *Error
 		}
 		detail := d.ErrorDetail()
 		field := detail.Location
+		if m := requiredProperty.FindStringSubmatch(detail.Message); m != nil {
+			field += "." + m[1]
+			detail = &huma.ErrorDetail{Message: "required", Location: field}
+		}
 		for _, prefix := range []string{"body.", "query.", "path.", "header."} {
 			field = strings.TrimPrefix(field, prefix)
 		}
