@@ -167,6 +167,43 @@ func TestLocalStack(t *testing.T) {
 		}
 	})
 
+	t.Run("a connection made through the API receives events", func(t *testing.T) {
+		req, _ := http.NewRequest(http.MethodPost, st.URL+"/v1/connections", strings.NewReader(`{"kind":"custom","name":"via the API"}`))
+		req.Header.Set("authorization", "Bearer "+st.APIKey)
+		req.Header.Set("content-type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var created struct {
+			Data struct {
+				ID        string `json:"id"`
+				IngestURL string `json:"ingest_url"`
+				Secret    string `json:"secret"`
+			} `json:"data"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&created)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != 201 || created.Data.Secret == "" {
+			t.Fatalf("create a connection: %d %+v %v", resp.StatusCode, created, err)
+		}
+		if !strings.HasPrefix(created.Data.IngestURL, st.URL+"/webhooks/custom/") {
+			t.Fatalf("ingest URL %s is not on the stack", created.Data.IngestURL)
+		}
+		body := []byte(`{"type":"form.submitted","data":{"form_id":"f1"}}`)
+		h, err := local.SignedHeaders("custom", created.Data.Secret, "msg_via_api", body, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		status, answer := post(t, created.Data.IngestURL, h, body)
+		if status != 200 {
+			t.Fatalf("event on the API's connection: %d %s", status, answer)
+		}
+		var a accepted
+		_ = json.Unmarshal([]byte(answer), &a)
+		eventually(t, 30*time.Second, "event on the API's connection processed", processed(a.Data.EventID))
+	})
+
 	t.Run("router answers like API Gateway", func(t *testing.T) {
 		resp, err := http.Get(st.Connections["stripe"].IngestURL)
 		if err != nil {
