@@ -35,6 +35,8 @@ type Config struct {
 	APIKey string
 	// Secrets are the seeded connections' secrets by kind; generated (and kept) when absent.
 	Secrets map[string]string
+	// ScheduleEvery overrides every schedule's rate when positive.
+	ScheduleEvery time.Duration
 	// Env is added to every function's environment (WEDSYNC_RETRY_SCALE, …).
 	Env     []string
 	Logs    io.Writer

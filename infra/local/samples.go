@@ -58,6 +58,10 @@ type Sample struct {
 	WantStatus int
 	// WantEventID is the event a worker sample is about, processed without failures.
 	WantEventID string
+	// WantNoFailures: a worker sample whose batch must succeed whole.
+	WantNoFailures bool
+	// WantNoError: a scheduled sample whose invocation must not fail.
+	WantNoError bool
 }
 
 // Path is where the sample lives under events/.
@@ -129,6 +133,14 @@ func Samples(root string, st State, at time.Time) ([]Sample, error) {
 			Body: `{"event_id":"` + eventID + `"}`, EventSource: "aws:sqs", AWSRegion: "us-east-1",
 			Attributes: map[string]string{"ApproximateReceiveCount": "1", "SentTimestamp": strconv.FormatInt(at.UnixMilli(), 10)},
 		}}}})
+	out = append(out,
+		Sample{Function: "deliver", Name: "unknown-delivery", WantNoFailures: true,
+			Payload: events.SQSEvent{Records: []events.SQSMessage{{
+				MessageId: "0b9b6c1e-0000-4000-8000-000000000002", ReceiptHandle: "sample-receipt-handle",
+				Body: `{"delivery_id":"dlv_sample_of_no_delivery"}`, EventSource: "aws:sqs", AWSRegion: "us-east-1",
+			}}}},
+		Sample{Function: "scheduler", Name: "scheduled", WantNoError: true, Payload: ScheduledEvent("every-minute", at)},
+	)
 	return out, nil
 }
 

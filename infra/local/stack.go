@@ -155,7 +155,11 @@ func Start(ctx context.Context, cfg Config) (s *Stack, err error) {
 
 	for _, f := range cfg.Spec.Functions {
 		for _, sch := range f.Schedules {
-			ticker := time.NewTicker(sch.Every)
+			every := sch.Every
+			if cfg.ScheduleEvery > 0 {
+				every = cfg.ScheduleEvery
+			}
+			ticker := time.NewTicker(every)
 			tk := &Ticker{Function: f.Name, Rule: sch.Name, Invoker: invokers[f.Name], Logs: cfg.Logs, Ticks: ticker.C}
 			s.workers.Go(func() {
 				defer ticker.Stop()

@@ -25,7 +25,7 @@ type Ticker struct {
 func ScheduledEvent(rule string, t time.Time) events.EventBridgeEvent {
 	return events.EventBridgeEvent{
 		Version:    "0",
-		ID:         requestID(),
+		ID:         "sched-" + t.UTC().Format("20060102T150405"),
 		DetailType: "Scheduled Event",
 		Source:     "aws.events",
 		AccountID:  "000000000000",

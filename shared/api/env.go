@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/wedsync/webhooks/shared/awsenv"
+	"github.com/wedsync/webhooks/shared/delivery"
+	"github.com/wedsync/webhooks/shared/queue"
 	"github.com/wedsync/webhooks/shared/secrets"
 	"github.com/wedsync/webhooks/shared/store"
 	"github.com/wedsync/webhooks/shared/topology"
@@ -18,8 +20,9 @@ import (
 // WEDSYNC_KMS_KEY_ID, WEDSYNC_CURSOR_SECRET, and optionally WEDSYNC_PUBLIC_URL and
 // WEDSYNC_ALLOW_LOOPBACK_ENDPOINTS (the local stack only).
 func FromEnv(ctx context.Context) (*Server, error) {
-	tables := []string{topology.TableAPIKeys, topology.TableConnections, topology.TableSubscriptions, topology.TableEvents, topology.TableIdempotencyKeys}
-	names := []string{"WEDSYNC_STAGE", "WEDSYNC_CURSOR_SECRET"}
+	tables := []string{topology.TableAPIKeys, topology.TableConnections, topology.TableSubscriptions, topology.TableEvents,
+		topology.TableIdempotencyKeys, topology.TableDeliveries}
+	names := []string{"WEDSYNC_STAGE", "WEDSYNC_CURSOR_SECRET", topology.QueueEnv(topology.QueueDeliveries)}
 	for _, t := range tables {
 		names = append(names, topology.TableEnv(t))
 	}
@@ -44,12 +47,17 @@ func FromEnv(ctx context.Context) (*Server, error) {
 	}
 	db := awsenv.DynamoDB(cfg)
 	table := func(t string) string { return env[topology.TableEnv(t)] }
+	events := &store.Events{DB: db, Table: table(topology.TableEvents)}
+	deliveries := &store.Deliveries{DB: db, Table: table(topology.TableDeliveries)}
 	return (&Server{
-		Keys:                   &store.APIKeys{DB: db, Table: table(topology.TableAPIKeys)},
-		Connections:            &store.Connections{DB: db, Table: table(topology.TableConnections)},
-		Subscriptions:          &store.Subscriptions{DB: db, Table: table(topology.TableSubscriptions)},
-		Events:                 &store.Events{DB: db, Table: table(topology.TableEvents)},
-		Idempotency:            &store.IdempotencyKeys{DB: db, Table: table(topology.TableIdempotencyKeys)},
+		Keys:          &store.APIKeys{DB: db, Table: table(topology.TableAPIKeys)},
+		Connections:   &store.Connections{DB: db, Table: table(topology.TableConnections)},
+		Subscriptions: &store.Subscriptions{DB: db, Table: table(topology.TableSubscriptions)},
+		Events:        events,
+		Idempotency:   &store.IdempotencyKeys{DB: db, Table: table(topology.TableIdempotencyKeys)},
+		Deliveries:    deliveries,
+		Tester: &delivery.Tester{Events: events, Deliveries: deliveries, Now: time.Now, Retention: 30 * 24 * time.Hour,
+			Queue: &queue.Deliveries{SQS: awsenv.SQS(cfg), URL: env[topology.QueueEnv(topology.QueueDeliveries)]}},
 		Sealer:                 sealer,
 		Cursors:                Cursors{Key: []byte(env["WEDSYNC_CURSOR_SECRET"])},
 		PublicURL:              os.Getenv("WEDSYNC_PUBLIC_URL"),

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/wedsync/webhooks/shared/api"
+	"github.com/wedsync/webhooks/shared/delivery"
+	"github.com/wedsync/webhooks/shared/queue"
 	"github.com/wedsync/webhooks/shared/secrets"
 	"github.com/wedsync/webhooks/shared/store"
 	"github.com/wedsync/webhooks/shared/testenv"
@@ -54,6 +56,8 @@ type env struct {
 	logs   *lockedBuffer
 	conns  *store.Connections
 	events *store.Events
+	// deliveriesQueue is the URL of the queue test events go to.
+	deliveriesQueue string
 }
 
 func newEnv(t *testing.T) *env {
@@ -73,16 +77,22 @@ func newEnv(t *testing.T) *env {
 	e := &env{t: t, tables: tables, db: db, sealer: sealer, logs: logs,
 		conns:  &store.Connections{DB: db, Table: tables["connections"]},
 		events: &store.Events{DB: db, Table: tables["events"]}}
+	sq := testenv.SQS(t, cfg)
+	e.deliveriesQueue = testenv.Queue(t, sq, "deliveries", 30*time.Second)
+	deliveries := &store.Deliveries{DB: db, Table: tables["deliveries"]}
 	e.server = (&api.Server{
 		Keys:          keys,
 		Connections:   e.conns,
 		Subscriptions: &store.Subscriptions{DB: db, Table: tables["subscriptions"]},
 		Events:        e.events,
 		Idempotency:   &store.IdempotencyKeys{DB: db, Table: tables["idempotency_keys"]},
-		Sealer:        sealer,
-		Cursors:       api.Cursors{Key: []byte("test-cursor-key-0123456789abcdef")},
-		Now:           func() time.Time { return now },
-		Logger:        slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Deliveries:    deliveries,
+		Tester: &delivery.Tester{Events: e.events, Deliveries: deliveries, Now: func() time.Time { return now },
+			Queue: &queue.Deliveries{SQS: sq, URL: e.deliveriesQueue}},
+		Sealer:  sealer,
+		Cursors: api.Cursors{Key: []byte("test-cursor-key-0123456789abcdef")},
+		Now:     func() time.Time { return now },
+		Logger:  slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	}).Build()
 	srv := httptest.NewServer(e.server)
 	t.Cleanup(srv.Close)

@@ -23,8 +23,12 @@ func TestTenantIsolation(t *testing.T) {
 		CorrelationID: "evt_of_tenant_a", Time: now, Envelope: []byte(`{"id":"evt_of_tenant_a"}`), ReceivedAt: now}); err != nil {
 		t.Fatal(err)
 	}
-	ids := map[string]string{"connections": c1.ID, "subscriptions": sub.ID, "events": "evt_of_tenant_a"}
-	aIDs := []string{c1.ID, c2.ID, sub.ID, "evt_of_tenant_a"}
+	var test struct {
+		ID string `json:"id"`
+	}
+	e.must(202, "POST", "/v1/subscriptions/"+sub.ID+"/test", keyA, nil, &test)
+	ids := map[string]string{"connections": c1.ID, "subscriptions": sub.ID, "events": "evt_of_tenant_a", "deliveries": test.ID}
+	aIDs := []string{c1.ID, c2.ID, sub.ID, "evt_of_tenant_a", test.ID}
 
 	creates := []string{"create-connection", "create-subscription"}
 	covered := 0
@@ -50,6 +54,11 @@ func TestTenantIsolation(t *testing.T) {
 					a := e.call(method, strings.Replace(path, "{id}", id, 1), keyB, bodyFor(method, body))
 					if a.status != http.StatusNotFound || a.Error.Code != "NOT_FOUND" {
 						t.Fatalf("tenant B got %d %s on tenant A's %s", a.status, a.raw, id)
+					}
+				case path == "/v1/deliveries":
+					a := e.call(method, path+"?subscription_id="+sub.ID, keyB, nil)
+					if a.status != http.StatusNotFound {
+						t.Fatalf("tenant B listed tenant A's deliveries: %d %s", a.status, a.raw)
 					}
 				case method == "GET":
 					a := e.call(method, path, keyB, nil)
@@ -81,6 +90,8 @@ func TestTenantIsolation(t *testing.T) {
 		}
 		e.must(200, "GET", "/v1/subscriptions/"+sub.ID, keyA, nil, nil)
 		e.must(200, "GET", "/v1/events/evt_of_tenant_a", keyA, nil, nil)
+		e.must(200, "GET", "/v1/deliveries/"+test.ID, keyA, nil, nil)
+		e.must(200, "GET", "/v1/deliveries?subscription_id="+sub.ID, keyA, nil, nil)
 	})
 
 	t.Run("a cursor minted for A is refused for B", func(t *testing.T) {

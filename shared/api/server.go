@@ -71,6 +71,8 @@ type Server struct {
 	Subscriptions SubscriptionStore
 	Events        EventStore
 	Idempotency   IdempotencyStore
+	Deliveries    DeliveryStore
+	Tester        TestSender
 	Sealer        secrets.Sealer
 	Cursors       Cursors
 	// PublicURL is the base of ingest URLs; empty means the request's own host.
@@ -104,6 +106,7 @@ func (s *Server) Build() *Server {
 	s.registerConnections()
 	s.registerSubscriptions()
 	s.registerEvents()
+	s.registerDeliveries()
 	return s
 }
 

@@ -7,12 +7,24 @@ import (
 	"time"
 
 	"github.com/wedsync/webhooks/shared/awsenv"
+	"github.com/wedsync/webhooks/shared/delivery"
+	"github.com/wedsync/webhooks/shared/queue"
 	"github.com/wedsync/webhooks/shared/store"
+	"github.com/wedsync/webhooks/shared/topology"
 )
 
-// FromEnv builds the handler from the function's environment: WEDSYNC_EVENTS_TABLE.
+// DefaultRetention is how long delivery records are kept.
+const DefaultRetention = 30 * 24 * time.Hour
+
+// FromEnv builds the handler from the function's environment: the events, subscriptions
+// and deliveries tables and the deliveries queue; optionally WEDSYNC_RETENTION.
 func FromEnv(ctx context.Context) (*Handler, error) {
-	env, err := awsenv.Require("WEDSYNC_EVENTS_TABLE")
+	env, err := awsenv.Require(topology.TableEnv(topology.TableEvents), topology.TableEnv(topology.TableSubscriptions),
+		topology.TableEnv(topology.TableDeliveries), topology.QueueEnv(topology.QueueDeliveries))
+	if err != nil {
+		return nil, err
+	}
+	retention, err := awsenv.Duration("WEDSYNC_RETENTION", DefaultRetention)
 	if err != nil {
 		return nil, err
 	}
@@ -20,8 +32,16 @@ func FromEnv(ctx context.Context) (*Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	db := awsenv.DynamoDB(cfg)
 	return &Handler{
-		Events: &store.Events{DB: awsenv.DynamoDB(cfg), Table: env["WEDSYNC_EVENTS_TABLE"]},
+		Events: &store.Events{DB: db, Table: env[topology.TableEnv(topology.TableEvents)]},
+		Steps: []Step{&delivery.Fanout{
+			Subscriptions: &store.Subscriptions{DB: db, Table: env[topology.TableEnv(topology.TableSubscriptions)]},
+			Deliveries:    &store.Deliveries{DB: db, Table: env[topology.TableEnv(topology.TableDeliveries)]},
+			Queue:         &queue.Deliveries{SQS: awsenv.SQS(cfg), URL: env[topology.QueueEnv(topology.QueueDeliveries)]},
+			Now:           time.Now,
+			Retention:     retention,
+		}},
 		Now:    time.Now,
 		Logger: slog.New(slog.NewJSONHandler(os.Stdout, nil)).With("function", "process"),
 	}, nil

@@ -5,10 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 )
 
 // ErrMalformedMessage means a message body is not what this queue carries.
@@ -51,4 +54,64 @@ func ParseEventMessage(body string) (string, error) {
 		return "", fmt.Errorf("%w: no event_id", ErrMalformedMessage)
 	}
 	return m.EventID, nil
+}
+
+// Deliveries is the deliveries queue.
+type Deliveries struct {
+	SQS interface {
+		Sender
+		SendMessageBatch(ctx context.Context, in *sqs.SendMessageBatchInput, opts ...func(*sqs.Options)) (*sqs.SendMessageBatchOutput, error)
+	}
+	URL string
+}
+
+// MaxDelay is the longest wait SQS can carry; longer waits are the scheduler's.
+const MaxDelay = 900 * time.Second
+
+// Enqueue puts a delivery's key on the queue, visible after delay (at most MaxDelay).
+func (q *Deliveries) Enqueue(ctx context.Context, deliveryID string, delay time.Duration) error {
+	secs := int32(min(MaxDelay, max(0, delay+time.Second-1)) / time.Second)
+	_, err := q.SQS.SendMessage(ctx, &sqs.SendMessageInput{
+		QueueUrl: aws.String(q.URL), MessageBody: aws.String(`{"delivery_id":"` + deliveryID + `"}`), DelaySeconds: secs,
+	})
+	if err != nil {
+		return fmt.Errorf("enqueue delivery %s: %w", deliveryID, err)
+	}
+	return nil
+}
+
+// EnqueueAll puts deliveries' keys on the queue, ten to a batch.
+func (q *Deliveries) EnqueueAll(ctx context.Context, ids []string) error {
+	for start := 0; start < len(ids); start += 10 {
+		chunk := ids[start:min(start+10, len(ids))]
+		entries := make([]types.SendMessageBatchRequestEntry, len(chunk))
+		for i, id := range chunk {
+			entries[i] = types.SendMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), MessageBody: aws.String(`{"delivery_id":"` + id + `"}`)}
+		}
+		out, err := q.SQS.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: aws.String(q.URL), Entries: entries})
+		if err != nil {
+			return fmt.Errorf("enqueue %d deliveries: %w", len(chunk), err)
+		}
+		if len(out.Failed) > 0 {
+			return fmt.Errorf("enqueue deliveries: %d of %d refused (%s)", len(out.Failed), len(chunk), aws.ToString(out.Failed[0].Code))
+		}
+	}
+	return nil
+}
+
+// DeliveryMessage is the body of a deliveries queue message.
+type DeliveryMessage struct {
+	DeliveryID string `json:"delivery_id"`
+}
+
+// ParseDeliveryMessage returns the delivery id a deliveries queue message carries.
+func ParseDeliveryMessage(body string) (string, error) {
+	var m DeliveryMessage
+	if err := json.Unmarshal([]byte(body), &m); err != nil {
+		return "", fmt.Errorf("%w: not JSON", ErrMalformedMessage)
+	}
+	if !strings.HasPrefix(m.DeliveryID, "dlv_") {
+		return "", fmt.Errorf("%w: no delivery_id", ErrMalformedMessage)
+	}
+	return m.DeliveryID, nil
 }

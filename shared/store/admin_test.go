@@ -75,7 +75,7 @@ func TestSubscriptions(t *testing.T) {
 		sub := store.Subscription{ID: fmt.Sprintf("s%d", i), TenantID: "a", EndpointURL: "https://example.com/hook",
 			EventTypes: []string{"payment.*"}, Active: i%2 == 0, Version: "2026-11-01", SealedSecrets: "sealed",
 			RetryPolicy: &store.RetryPolicy{MaxAttempts: 3, BackoffStrategy: "linear", InitialDelaySeconds: 5},
-			CreatedAt: t0.Add(time.Duration(i) * time.Second), UpdatedAt: t0}
+			CreatedAt:   t0.Add(time.Duration(i) * time.Second), UpdatedAt: t0}
 		if err := subs.Create(ctx, sub); err != nil {
 			t.Fatal(err)
 		}

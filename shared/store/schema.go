@@ -21,6 +21,8 @@ func Tables() []Table {
 		{Name: "connections", Create: byTenantTable},
 		{Name: "events", TTLAttribute: "expires_at", Create: eventsTable},
 		{Name: "subscriptions", Create: byTenantTable},
+		{Name: "deliveries", TTLAttribute: "expires_at", Create: deliveriesTable},
+		{Name: "rate_limits", TTLAttribute: "expires_at", Create: func(name string) *dynamodb.CreateTableInput { return keyedTable(name, "bucket") }},
 		{Name: "api_keys", Create: func(name string) *dynamodb.CreateTableInput { return keyedTable(name, "key_hash") }},
 		{Name: "idempotency_keys", TTLAttribute: "expires_at", Create: func(name string) *dynamodb.CreateTableInput { return keyedTable(name, "scope") }},
 	}
@@ -87,4 +89,24 @@ func eventsTable(name string) *dynamodb.CreateTableInput {
 			},
 		},
 	}
+}
+
+func deliveriesTable(name string) *dynamodb.CreateTableInput {
+	in := keyedTable(name, "id")
+	in.AttributeDefinitions = append(in.AttributeDefinitions,
+		attr("subscription_id", types.ScalarAttributeTypeS), attr("sub_sort", types.ScalarAttributeTypeS),
+		attr("due_shard", types.ScalarAttributeTypeN), attr("next_attempt_at", types.ScalarAttributeTypeN))
+	in.GlobalSecondaryIndexes = []types.GlobalSecondaryIndex{
+		{
+			IndexName:  aws.String(IndexBySubscription),
+			KeySchema:  []types.KeySchemaElement{key("subscription_id", types.KeyTypeHash), key("sub_sort", types.KeyTypeRange)},
+			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
+		},
+		{
+			IndexName:  aws.String(IndexDue),
+			KeySchema:  []types.KeySchemaElement{key("due_shard", types.KeyTypeHash), key("next_attempt_at", types.KeyTypeRange)},
+			Projection: &types.Projection{ProjectionType: types.ProjectionTypeKeysOnly},
+		},
+	}
+	return in
 }

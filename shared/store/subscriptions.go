@@ -37,6 +37,13 @@ type Subscription struct {
 	CreatedAt     time.Time `dynamodbav:"created_at"`
 	UpdatedAt     time.Time `dynamodbav:"updated_at"`
 	CreatedSort   string    `dynamodbav:"created_sort"`
+	// Endpoint health, kept by deliveries: when failing began (Unix ms), how many attempts
+	// failed in a row, when the open breaker lets the next probe through, and why the
+	// subscription was disabled.
+	FailingSinceMS      int64  `dynamodbav:"failing_since,omitempty"`
+	ConsecutiveFailures int    `dynamodbav:"consecutive_failures,omitempty"`
+	ProbeAtMS           int64  `dynamodbav:"probe_at,omitempty"`
+	DisabledReason      string `dynamodbav:"disabled_reason,omitempty"`
 }
 
 // Subscriptions is the subscriptions table.
@@ -123,4 +130,90 @@ func (t *Subscriptions) ListByTenant(ctx context.Context, tenantID, cursor strin
 	}
 	page.Next = cursor
 	return page, nil
+}
+
+// RecordSuccess clears a subscription's failure state after a 2xx.
+func (t *Subscriptions) RecordSuccess(ctx context.Context, id string) error {
+	_, err := t.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(t.Table),
+		Key:                       map[string]types.AttributeValue{"id": s(id)},
+		UpdateExpression:          aws.String("REMOVE failing_since, probe_at, consecutive_failures"),
+		ConditionExpression:       aws.String("attribute_exists(id)"),
+		ExpressionAttributeValues: nil,
+	})
+	return notFoundOr(err, "record success of subscription", id)
+}
+
+// RecordFailure notes a failed attempt and returns the subscription as updated.
+func (t *Subscriptions) RecordFailure(ctx context.Context, id string, now time.Time) (Subscription, error) {
+	out, err := t.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(t.Table),
+		Key:                       map[string]types.AttributeValue{"id": s(id)},
+		UpdateExpression:          aws.String("SET failing_since = if_not_exists(failing_since, :now) ADD consecutive_failures :one"),
+		ConditionExpression:       aws.String("attribute_exists(id)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":now": n(millis(now)), ":one": n(1)},
+		ReturnValues:              types.ReturnValueAllNew,
+	})
+	if err := notFoundOr(err, "record failure of subscription", id); err != nil {
+		return Subscription{}, err
+	}
+	var sub Subscription
+	if err := attributevalue.UnmarshalMap(out.Attributes, &sub); err != nil {
+		return Subscription{}, fmt.Errorf("decode subscription %s: %w", id, err)
+	}
+	return sub, nil
+}
+
+// ClaimProbe lets one delivery through an open breaker: it succeeds when no probe is due
+// later than now, and moves the next probe to next.
+func (t *Subscriptions) ClaimProbe(ctx context.Context, id string, now, next time.Time) (bool, error) {
+	_, err := t.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(t.Table),
+		Key:                       map[string]types.AttributeValue{"id": s(id)},
+		UpdateExpression:          aws.String("SET probe_at = :next"),
+		ConditionExpression:       aws.String("attribute_exists(id) AND (attribute_not_exists(probe_at) OR probe_at <= :now)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":now": n(millis(now)), ":next": n(millis(next))},
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("claim probe of subscription %s: %w", id, err)
+	}
+	return true, nil
+}
+
+// Disable turns an active subscription off with a reason; changed is false when it was
+// already inactive.
+func (t *Subscriptions) Disable(ctx context.Context, id, reason string, now time.Time) (changed bool, err error) {
+	_, err = t.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:           aws.String(t.Table),
+		Key:                 map[string]types.AttributeValue{"id": s(id)},
+		UpdateExpression:    aws.String("SET active = :false, disabled_reason = :why, updated_at = :now"),
+		ConditionExpression: aws.String("active = :true"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":false": &types.AttributeValueMemberBOOL{Value: false}, ":true": &types.AttributeValueMemberBOOL{Value: true},
+			":why": s(reason), ":now": s(now.UTC().Format(time.RFC3339Nano)),
+		},
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("disable subscription %s: %w", id, err)
+	}
+	return true, nil
+}
+
+func notFoundOr(err error, what, id string) error {
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return fmt.Errorf("%s %s: %w", what, id, ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", what, id, err)
+	}
+	return nil
 }

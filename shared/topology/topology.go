@@ -14,11 +14,14 @@ const (
 	TableSubscriptions   = "subscriptions"
 	TableAPIKeys         = "api_keys"
 	TableIdempotencyKeys = "idempotency_keys"
+	TableDeliveries      = "deliveries"
+	TableRateLimits      = "rate_limits"
 )
 
 // Logical queue names.
 const (
-	QueueEvents = "events"
+	QueueEvents     = "events"
+	QueueDeliveries = "deliveries"
 )
 
 // Access is what a function may do with a table or queue.
@@ -112,23 +115,47 @@ func Default() Spec {
 				Routes:      []Route{{Method: "ANY", Path: "/v1/{proxy+}"}},
 				Tables: map[string]Access{
 					TableAPIKeys: Read, TableConnections: ReadWrite, TableSubscriptions: ReadWrite,
-					TableEvents: Read, TableIdempotencyKeys: ReadWrite,
+					TableEvents: ReadWrite, TableIdempotencyKeys: ReadWrite, TableDeliveries: ReadWrite,
 				},
+				Queues:   map[string]Access{QueueDeliveries: Send},
 				Timeout:  10 * time.Second,
 				MemoryMB: 256,
 			},
 			{
 				Name:        "process",
-				Description: "processes queued events and marks them processed",
+				Description: "fans queued events out to subscriptions and marks them processed",
 				Source:      &EventSource{Queue: QueueEvents, BatchSize: 10, MaxConcurrency: 10},
-				Tables:      map[string]Access{TableEvents: ReadWrite},
-				Queues:      map[string]Access{QueueEvents: Consume},
+				Tables:      map[string]Access{TableEvents: ReadWrite, TableSubscriptions: Read, TableDeliveries: ReadWrite},
+				Queues:      map[string]Access{QueueEvents: Consume, QueueDeliveries: Send},
 				Timeout:     30 * time.Second,
 				MemoryMB:    256,
 			},
+			{
+				Name:        "deliver",
+				Description: "POSTs each delivery attempt, signed, and schedules the next",
+				Source:      &EventSource{Queue: QueueDeliveries, BatchSize: 10, MaxConcurrency: 20},
+				Tables: map[string]Access{
+					TableDeliveries: ReadWrite, TableSubscriptions: ReadWrite, TableEvents: ReadWrite, TableRateLimits: ReadWrite,
+				},
+				Queues:   map[string]Access{QueueDeliveries: Send, QueueEvents: Send},
+				Timeout:  60 * time.Second,
+				MemoryMB: 256,
+			},
+			{
+				Name:        "scheduler",
+				Description: "queues due deliveries and events stored but never queued",
+				Schedules:   []Schedule{{Name: "every-minute", Every: time.Minute}},
+				Tables:      map[string]Access{TableEvents: Read, TableDeliveries: Read},
+				Queues:      map[string]Access{QueueEvents: Send, QueueDeliveries: Send},
+				Timeout:     60 * time.Second,
+				MemoryMB:    256,
+			},
 		},
-		Queues: []Queue{{Name: QueueEvents, MaxReceiveCount: 5, Retention: 14 * 24 * time.Hour}},
-		Tables: []string{TableConnections, TableEvents, TableSubscriptions, TableAPIKeys, TableIdempotencyKeys},
+		Queues: []Queue{
+			{Name: QueueEvents, MaxReceiveCount: 5, Retention: 14 * 24 * time.Hour},
+			{Name: QueueDeliveries, MaxReceiveCount: 5, Retention: 14 * 24 * time.Hour},
+		},
+		Tables: []string{TableConnections, TableEvents, TableSubscriptions, TableDeliveries, TableRateLimits, TableAPIKeys, TableIdempotencyKeys},
 	}
 }
 

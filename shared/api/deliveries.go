@@ -1,0 +1,109 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/wedsync/webhooks/shared/store"
+)
+
+// DeliveryStore reads deliveries.
+type DeliveryStore interface {
+	Get(ctx context.Context, id string) (store.Delivery, error)
+	ListBySubscription(ctx context.Context, subscriptionID, cursor string, limit int32) (store.Page[store.Delivery], error)
+}
+
+// TestSender sends a subscription a test event.
+type TestSender interface {
+	SendTest(ctx context.Context, sub store.Subscription) (store.Delivery, error)
+}
+
+// Delivery is one event on its way to one subscription, with its attempts.
+type Delivery struct {
+	ID             string          `json:"id"`
+	SubscriptionID string          `json:"subscription_id"`
+	EventID        string          `json:"event_id"`
+	EventType      string          `json:"event_type"`
+	MessageID      string          `json:"message_id" doc:"The webhook-id header of every attempt."`
+	Status         string          `json:"status" enum:"pending,retrying,delivered,exhausted,failed"`
+	NextAttemptAt  *time.Time      `json:"next_attempt_at,omitempty"`
+	Attempts       []store.Attempt `json:"attempts"`
+	CreatedAt      time.Time       `json:"created_at"`
+	UpdatedAt      time.Time       `json:"updated_at"`
+}
+
+// Deliveries is a page of deliveries, newest first.
+type Deliveries struct {
+	Deliveries []Delivery `json:"deliveries"`
+	NextCursor string     `json:"next_cursor,omitempty"`
+}
+
+func (s *Server) registerDeliveries() {
+	tags := []string{"Deliveries"}
+	huma.Register(s.api, huma.Operation{OperationID: "list-deliveries", Method: http.MethodGet, Path: "/v1/deliveries",
+		Summary: "List a subscription's deliveries, newest first", Tags: tags},
+		func(ctx context.Context, in *struct {
+			ListInput
+			SubscriptionID string `query:"subscription_id" required:"true" maxLength:"64"`
+		}) (*Output[Deliveries], error) {
+			tenant := tenantOf(ctx)
+			if _, err := s.ownedSubscription(ctx, in.SubscriptionID); err != nil {
+				return nil, err
+			}
+			list := "deliveries?" + in.SubscriptionID
+			cursor, err := s.Cursors.Open(tenant, list, in.Cursor)
+			if err != nil {
+				return nil, invalid(ctx, map[string]string{"cursor": err.Error()})
+			}
+			page, err := s.Deliveries.ListBySubscription(ctx, in.SubscriptionID, cursor, in.Limit)
+			if err != nil {
+				return nil, s.fail(ctx, err)
+			}
+			out := Deliveries{Deliveries: []Delivery{}, NextCursor: s.Cursors.Sign(tenant, list, page.Next)}
+			for _, d := range page.Items {
+				out.Deliveries = append(out.Deliveries, deliveryView(d))
+			}
+			return ok(out), nil
+		})
+	huma.Register(s.api, huma.Operation{OperationID: "get-delivery", Method: http.MethodGet, Path: "/v1/deliveries/{id}",
+		Summary: "Get a delivery with its attempts", Tags: tags},
+		func(ctx context.Context, in *idInput) (*Output[Delivery], error) {
+			d, err := s.Deliveries.Get(ctx, in.ID)
+			if err != nil || d.TenantID != tenantOf(ctx) {
+				if err != nil && !isNotFound(err) {
+					return nil, s.fail(ctx, err)
+				}
+				return nil, notFound(ctx, "delivery")
+			}
+			return ok(deliveryView(d)), nil
+		})
+	huma.Register(s.api, huma.Operation{OperationID: "test-subscription", Method: http.MethodPost, Path: "/v1/subscriptions/{id}/test",
+		Summary: "Send the subscription a signed test event", Tags: []string{"Subscriptions"}, DefaultStatus: http.StatusAccepted},
+		func(ctx context.Context, in *idInput) (*Output[Delivery], error) {
+			sub, err := s.ownedSubscription(ctx, in.ID)
+			if err != nil {
+				return nil, err
+			}
+			d, err := s.Tester.SendTest(ctx, sub)
+			if err != nil {
+				return nil, s.fail(ctx, err)
+			}
+			return ok(deliveryView(d)), nil
+		})
+}
+
+func deliveryView(d store.Delivery) Delivery {
+	v := Delivery{ID: d.ID, SubscriptionID: d.SubscriptionID, EventID: d.EventID, EventType: d.EventType, MessageID: d.MessageID,
+		Status: d.Status, Attempts: d.Attempts, CreatedAt: utc(d.CreatedAt), UpdatedAt: utc(d.UpdatedAt)}
+	if v.Attempts == nil {
+		v.Attempts = []store.Attempt{}
+	}
+	if !d.NextAttemptAt.IsZero() {
+		t := d.NextAttemptAt.UTC()
+		v.NextAttemptAt = &t
+	}
+	return v
+}

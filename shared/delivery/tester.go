@@ -1,0 +1,68 @@
+package delivery
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/wedsync/webhooks/shared/envelope"
+	"github.com/wedsync/webhooks/shared/store"
+)
+
+// TestEventType is the type of the event POST /v1/subscriptions/{id}/test sends.
+const TestEventType = "webhook.test"
+
+// EventPutter stores events.
+type EventPutter interface {
+	PutNew(ctx context.Context, ev store.Event) (store.Event, bool, error)
+	MarkProcessed(ctx context.Context, id string, at time.Time) error
+}
+
+// Tester sends a subscription a signed test event through the ordinary delivery path.
+type Tester struct {
+	Events     EventPutter
+	Deliveries DeliveryCreator
+	Queue      BatchEnqueuer
+	Now        func() time.Time
+	Retention  time.Duration
+}
+
+// SendTest stores a test event and queues its one delivery, to sub only.
+func (t *Tester) SendTest(ctx context.Context, sub store.Subscription) (store.Delivery, error) {
+	now := t.Now().UTC()
+	id := envelope.EventID("wedsync:"+sub.ID, "test:"+strconv.FormatInt(now.UnixNano(), 10))
+	data, _ := json.Marshal(map[string]string{"subscription_id": sub.ID, "message": "A test event from WedSync Webhooks."})
+	env := envelope.Envelope{
+		SpecVersion: envelope.SpecVersion, ID: id, Type: TestEventType, Source: "wedsync/platform", Time: now,
+		DataContentType: "application/json", TenantID: sub.TenantID, Provider: "wedsync", CorrelationID: id,
+		Origin: envelope.OriginSync, EventVersion: envelope.Version, Data: data,
+	}
+	b, err := json.Marshal(env)
+	if err != nil {
+		return store.Delivery{}, err
+	}
+	ev := store.Event{ID: id, TenantID: sub.TenantID, Type: TestEventType, CorrelationID: id, Time: now, Envelope: b, ReceivedAt: now}
+	if t.Retention > 0 {
+		ev.ExpiresAt = now.Add(t.Retention)
+	}
+	if _, _, err := t.Events.PutNew(ctx, ev); err != nil {
+		return store.Delivery{}, fmt.Errorf("store test event: %w", err)
+	}
+	// The test event goes to sub alone: it is never fanned out.
+	if err := t.Events.MarkProcessed(ctx, id, now); err != nil {
+		return store.Delivery{}, fmt.Errorf("store test event: %w", err)
+	}
+	d := store.Delivery{
+		ID: DeliveryID(id, sub.ID, 0), TenantID: sub.TenantID, SubscriptionID: sub.ID, EventID: id, EventType: TestEventType,
+		MessageID: MessageID(id, sub.ID), Status: store.DeliveryPending, NextAttemptAt: now, CreatedAt: now, UpdatedAt: now,
+	}
+	if t.Retention > 0 {
+		d.ExpiresAt = now.Add(t.Retention)
+	}
+	if _, err := t.Deliveries.Create(ctx, d); err != nil {
+		return store.Delivery{}, err
+	}
+	return d, t.Queue.EnqueueAll(ctx, []string{d.ID})
+}
