@@ -21,6 +21,7 @@ import (
 	"github.com/wedsync/webhooks/shared/queue"
 	"github.com/wedsync/webhooks/shared/retry"
 	"github.com/wedsync/webhooks/shared/secrets"
+	"github.com/wedsync/webhooks/shared/ssrf"
 	"github.com/wedsync/webhooks/shared/stdwebhooks"
 	"github.com/wedsync/webhooks/shared/store"
 )
@@ -37,6 +38,8 @@ const (
 	DefaultTimeout = 15 * time.Second
 	// MaxResponseBytes of a response body are kept in the attempt log.
 	MaxResponseBytes = 4 << 10
+	// DefaultEndpointConcurrency is how many attempts may be under way to one endpoint.
+	DefaultEndpointConcurrency = 10
 	// UserAgent identifies our deliveries.
 	UserAgent = "WedSync-Webhooks/1.0"
 	// concurrency bounds the attempts one batch makes at once.
@@ -53,7 +56,8 @@ type DeliveryStore interface {
 // SubscriptionHealth reads subscriptions and keeps their endpoint health.
 type SubscriptionHealth interface {
 	Get(ctx context.Context, id string) (store.Subscription, error)
-	RecordSuccess(ctx context.Context, id string) error
+	ClaimSlot(ctx context.Context, id string, limit int, now, lapse time.Time) (bool, error)
+	RecordSuccess(ctx context.Context, id string, clear bool) error
 	RecordFailure(ctx context.Context, id string, now time.Time) (store.Subscription, error)
 	ClaimProbe(ctx context.Context, id string, now, next time.Time) (bool, error)
 	Disable(ctx context.Context, id, reason string, now time.Time) (bool, error)
@@ -95,7 +99,12 @@ type Deliver struct {
 	Scale float64
 	// Timeout bounds one attempt; the lease outlives it.
 	Timeout time.Duration
-	Logger  *slog.Logger
+	// EndpointConcurrency caps the attempts under way to one subscription, so a slow or
+	// dead endpoint cannot take every worker; 0 means DefaultEndpointConcurrency.
+	EndpointConcurrency int
+	// AllowLoopback is the local stack's exception: http to loopback endpoints.
+	AllowLoopback bool
+	Logger        *slog.Logger
 
 	randMu sync.Mutex
 	Rand   *rand.Rand
@@ -237,6 +246,18 @@ func (h *Deliver) attempt(ctx context.Context, d *store.Delivery, now time.Time)
 	if err != nil {
 		return 0, err
 	}
+	limit := h.EndpointConcurrency
+	if limit <= 0 {
+		limit = DefaultEndpointConcurrency
+	}
+	free, err := h.Subscriptions.ClaimSlot(ctx, sub.ID, limit, now, now.Add(h.timeout()+30*time.Second))
+	if err != nil {
+		return 0, err
+	}
+	if !free {
+		d.NextAttemptAt = now.Add(time.Second)
+		return time.Second, nil
+	}
 	a, retryAfter := h.post(ctx, sub, d.MessageID, ev.Envelope, set.Secrets(now), now, len(d.Attempts)+1)
 	d.Attempts = append(d.Attempts, a)
 	return h.settle(ctx, d, sub, a, retryAfter, now)
@@ -247,17 +268,15 @@ func (h *Deliver) settle(ctx context.Context, d *store.Delivery, sub store.Subsc
 	switch {
 	case a.StatusCode >= 200 && a.StatusCode < 300:
 		d.Status, d.NextAttemptAt = store.DeliveryDelivered, time.Time{}
-		if sub.FailingSinceMS != 0 || sub.ConsecutiveFailures != 0 {
-			return 0, h.Subscriptions.RecordSuccess(ctx, sub.ID)
-		}
-		return 0, nil
-	case a.StatusCode == http.StatusGone:
-		d.Status, d.NextAttemptAt = store.DeliveryFailed, time.Time{}
-		return 0, h.disable(ctx, sub, "the endpoint answered 410 Gone", now)
+		return 0, h.Subscriptions.RecordSuccess(ctx, sub.ID, sub.FailingSinceMS != 0 || sub.ConsecutiveFailures != 0)
 	}
 	updated, err := h.Subscriptions.RecordFailure(ctx, sub.ID, now)
 	if err != nil {
 		return 0, err
+	}
+	if a.StatusCode == http.StatusGone {
+		d.Status, d.NextAttemptAt = store.DeliveryFailed, time.Time{}
+		return 0, h.disable(ctx, sub, "the endpoint answered 410 Gone", now)
 	}
 	if since := time.UnixMilli(updated.FailingSinceMS); now.Sub(since) >= DisableAfter {
 		d.Status, d.NextAttemptAt = store.DeliveryFailed, time.Time{}
@@ -305,6 +324,10 @@ func (h *Deliver) post(ctx context.Context, sub store.Subscription, msgID string
 	}
 	ctx, cancel := context.WithTimeout(ctx, h.timeout())
 	defer cancel()
+	if err := ssrf.CheckURL(sub.EndpointURL, h.AllowLoopback); err != nil {
+		a.Error = err.Error()
+		return a, 0
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, sub.EndpointURL, bytes.NewReader(body))
 	if err != nil {
 		a.Error = "invalid endpoint URL"

@@ -48,6 +48,10 @@ func DeliverFromEnv(ctx context.Context) (*Deliver, error) {
 	if err != nil {
 		return nil, err
 	}
+	concurrency, err := intEnv("WEDSYNC_ENDPOINT_CONCURRENCY", DefaultEndpointConcurrency)
+	if err != nil {
+		return nil, err
+	}
 	allowLoopback := os.Getenv("WEDSYNC_ALLOW_LOOPBACK_ENDPOINTS") == "true"
 	if allowLoopback && env["WEDSYNC_STAGE"] != secrets.StageLocal && env["WEDSYNC_STAGE"] != secrets.StageTest {
 		return nil, fmt.Errorf("WEDSYNC_ALLOW_LOOPBACK_ENDPOINTS is allowed only in the local stack")
@@ -62,19 +66,21 @@ func DeliverFromEnv(ctx context.Context) (*Deliver, error) {
 	}
 	db, sq := awsenv.DynamoDB(cfg), awsenv.SQS(cfg)
 	return &Deliver{
-		Deliveries:    &store.Deliveries{DB: db, Table: env[topology.TableEnv(topology.TableDeliveries)]},
-		Subscriptions: &store.Subscriptions{DB: db, Table: env[topology.TableEnv(topology.TableSubscriptions)]},
-		Events:        &store.Events{DB: db, Table: env[topology.TableEnv(topology.TableEvents)]},
-		EventsQueue:   &queue.Events{SQS: sq, URL: env[topology.QueueEnv(topology.QueueEvents)]},
-		Queue:         &queue.Deliveries{SQS: sq, URL: env[topology.QueueEnv(topology.QueueDeliveries)]},
-		RateLimits:    &store.RateLimits{DB: db, Table: env[topology.TableEnv(topology.TableRateLimits)]},
-		Sealer:        sealer,
-		Client:        ssrf.NewGuard(allowLoopback).Client(timeout),
-		Now:           time.Now,
-		Scale:         scale,
-		Timeout:       timeout,
-		Rand:          rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(os.Getpid()))),
-		Logger:        slog.New(slog.NewJSONHandler(os.Stdout, nil)).With("function", "deliver"),
+		Deliveries:          &store.Deliveries{DB: db, Table: env[topology.TableEnv(topology.TableDeliveries)]},
+		Subscriptions:       &store.Subscriptions{DB: db, Table: env[topology.TableEnv(topology.TableSubscriptions)]},
+		Events:              &store.Events{DB: db, Table: env[topology.TableEnv(topology.TableEvents)]},
+		EventsQueue:         &queue.Events{SQS: sq, URL: env[topology.QueueEnv(topology.QueueEvents)]},
+		Queue:               &queue.Deliveries{SQS: sq, URL: env[topology.QueueEnv(topology.QueueDeliveries)]},
+		RateLimits:          &store.RateLimits{DB: db, Table: env[topology.TableEnv(topology.TableRateLimits)]},
+		Sealer:              sealer,
+		Client:              ssrf.NewGuard(allowLoopback).Client(timeout),
+		Now:                 time.Now,
+		Scale:               scale,
+		Timeout:             timeout,
+		AllowLoopback:       allowLoopback,
+		EndpointConcurrency: concurrency,
+		Rand:                rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(os.Getpid()))),
+		Logger:              slog.New(slog.NewJSONHandler(os.Stdout, nil)).With("function", "deliver"),
 	}, nil
 }
 
@@ -113,4 +119,16 @@ func requireFor(f topology.Function, extra ...string) (map[string]string, error)
 		}
 	}
 	return awsenv.Require(names...)
+}
+
+func intEnv(name string, def int) (int, error) {
+	v := os.Getenv(name)
+	if v == "" {
+		return def, nil
+	}
+	i, err := strconv.Atoi(v)
+	if err != nil || i < 1 {
+		return 0, fmt.Errorf("%s=%q is not a positive number", name, v)
+	}
+	return i, nil
 }

@@ -43,6 +43,10 @@ type Subscription struct {
 	FailingSinceMS      int64  `dynamodbav:"failing_since,omitempty"`
 	ConsecutiveFailures int    `dynamodbav:"consecutive_failures,omitempty"`
 	ProbeAtMS           int64  `dynamodbav:"probe_at,omitempty"`
+	// InFlight counts attempts under way to the endpoint; InFlightUntilMS lets a count
+	// left by a crashed worker lapse.
+	InFlight        int   `dynamodbav:"inflight,omitempty"`
+	InFlightUntilMS int64 `dynamodbav:"inflight_until,omitempty"`
 	DisabledReason      string `dynamodbav:"disabled_reason,omitempty"`
 }
 
@@ -132,26 +136,61 @@ func (t *Subscriptions) ListByTenant(ctx context.Context, tenantID, cursor strin
 	return page, nil
 }
 
-// RecordSuccess clears a subscription's failure state after a 2xx.
-func (t *Subscriptions) RecordSuccess(ctx context.Context, id string) error {
+// ClaimSlot counts one more attempt under way to the endpoint unless limit are already
+// (counts older than their lapse time are reset). It reports whether the attempt may go.
+func (t *Subscriptions) ClaimSlot(ctx context.Context, id string, limit int, now, lapse time.Time) (bool, error) {
+	key := map[string]types.AttributeValue{"id": s(id)}
+	_, err := t.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:           aws.String(t.Table),
+		Key:                 key,
+		UpdateExpression:    aws.String("SET inflight = if_not_exists(inflight, :zero) + :one, inflight_until = :lapse"),
+		ConditionExpression: aws.String("attribute_exists(id) AND (attribute_not_exists(inflight) OR inflight < :limit)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":zero": n(0), ":one": n(1), ":limit": n(int64(limit)), ":lapse": n(millis(lapse)),
+		},
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if !errors.As(err, &ccf) {
+		return err == nil, notFoundOr(err, "claim a slot of subscription", id)
+	}
+	_, err = t.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(t.Table),
+		Key:                       key,
+		UpdateExpression:          aws.String("SET inflight = :one, inflight_until = :lapse"),
+		ConditionExpression:       aws.String("attribute_exists(id) AND inflight_until < :now"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":one": n(1), ":lapse": n(millis(lapse)), ":now": n(millis(now))},
+	})
+	if errors.As(err, &ccf) {
+		return false, nil
+	}
+	return err == nil, notFoundOr(err, "claim a slot of subscription", id)
+}
+
+// RecordSuccess frees the attempt's slot and, when clear is set, the failure state.
+func (t *Subscriptions) RecordSuccess(ctx context.Context, id string, clear bool) error {
+	expr := "ADD inflight :minus"
+	if clear {
+		expr += " REMOVE failing_since, probe_at, consecutive_failures"
+	}
 	_, err := t.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 aws.String(t.Table),
 		Key:                       map[string]types.AttributeValue{"id": s(id)},
-		UpdateExpression:          aws.String("REMOVE failing_since, probe_at, consecutive_failures"),
+		UpdateExpression:          aws.String(expr),
 		ConditionExpression:       aws.String("attribute_exists(id)"),
-		ExpressionAttributeValues: nil,
+		ExpressionAttributeValues: map[string]types.AttributeValue{":minus": n(-1)},
 	})
 	return notFoundOr(err, "record success of subscription", id)
 }
 
-// RecordFailure notes a failed attempt and returns the subscription as updated.
+// RecordFailure frees the attempt's slot, notes the failure and returns the subscription
+// as updated.
 func (t *Subscriptions) RecordFailure(ctx context.Context, id string, now time.Time) (Subscription, error) {
 	out, err := t.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 aws.String(t.Table),
 		Key:                       map[string]types.AttributeValue{"id": s(id)},
-		UpdateExpression:          aws.String("SET failing_since = if_not_exists(failing_since, :now) ADD consecutive_failures :one"),
+		UpdateExpression:          aws.String("SET failing_since = if_not_exists(failing_since, :now) ADD consecutive_failures :one, inflight :minus"),
 		ConditionExpression:       aws.String("attribute_exists(id)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":now": n(millis(now)), ":one": n(1)},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":now": n(millis(now)), ":one": n(1), ":minus": n(-1)},
 		ReturnValues:              types.ReturnValueAllNew,
 	})
 	if err := notFoundOr(err, "record failure of subscription", id); err != nil {

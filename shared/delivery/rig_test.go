@@ -1,0 +1,258 @@
+package delivery_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/wedsync/webhooks/shared/delivery"
+	"github.com/wedsync/webhooks/shared/envelope"
+	"github.com/wedsync/webhooks/shared/queue"
+	"github.com/wedsync/webhooks/shared/secrets"
+	"github.com/wedsync/webhooks/shared/ssrf"
+	"github.com/wedsync/webhooks/shared/store"
+	"github.com/wedsync/webhooks/shared/testenv"
+)
+
+const tenant = "tenant-a"
+
+// clock is a settable time source.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// received is one request a subscriber got.
+type received struct {
+	Header http.Header
+	Body   []byte
+	At     time.Time
+}
+
+// subscriber is a loopback endpoint that answers each request with the next status of its
+// script (the last one repeats).
+type subscriber struct {
+	*httptest.Server
+	mu     sync.Mutex
+	got    []received
+	script []int
+	hang   chan struct{}
+}
+
+func newSubscriber(t *testing.T, script ...int) *subscriber {
+	s := &subscriber{script: script, hang: make(chan struct{})}
+	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		s.mu.Lock()
+		s.got = append(s.got, received{Header: r.Header.Clone(), Body: body, At: time.Now()})
+		status := 200
+		if n := len(s.got); len(s.script) > 0 {
+			status = s.script[min(n, len(s.script))-1]
+		}
+		s.mu.Unlock()
+		if status == 0 {
+			select {
+			case <-s.hang:
+			case <-r.Context().Done():
+			}
+			return
+		}
+		w.WriteHeader(status)
+		_, _ = io.WriteString(w, `{"ok":true}`)
+	}))
+	t.Cleanup(func() { close(s.hang); s.Close() })
+	return s
+}
+
+func (s *subscriber) requests() []received {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]received(nil), s.got...)
+}
+
+// rig is fan-out, deliver and the scheduler on fresh tables, queues and a KMS key.
+type rig struct {
+	t             *testing.T
+	clock         *clock
+	sqs           *sqs.Client
+	sealer        *secrets.Envelope
+	events        *store.Events
+	subs          *store.Subscriptions
+	deliveries    *store.Deliveries
+	eventsURL     string
+	deliveriesURL string
+	fanout        *delivery.Fanout
+	deliver       *delivery.Deliver
+	scheduler     *delivery.Scheduler
+}
+
+func newRig(t *testing.T) *rig {
+	t.Helper()
+	cfg := testenv.Config(testenv.CallTimeout)
+	db := testenv.DynamoDB(t, cfg)
+	tables := testenv.Tables(t, db)
+	sq := testenv.SQS(t, cfg)
+	k := testenv.KMS(t, cfg)
+	r := &rig{t: t, clock: &clock{t: time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)}, sqs: sq,
+		sealer:        &secrets.Envelope{Client: k, KeyID: testenv.KMSKey(t, k)},
+		events:        &store.Events{DB: db, Table: tables["events"]},
+		subs:          &store.Subscriptions{DB: db, Table: tables["subscriptions"]},
+		deliveries:    &store.Deliveries{DB: db, Table: tables["deliveries"]},
+		eventsURL:     testenv.Queue(t, sq, "events", 30*time.Second),
+		deliveriesURL: testenv.Queue(t, sq, "deliveries", 30*time.Second),
+	}
+	dq := &queue.Deliveries{SQS: sq, URL: r.deliveriesURL}
+	eq := &queue.Events{SQS: sq, URL: r.eventsURL}
+	logger := slog.New(slog.DiscardHandler)
+	r.fanout = &delivery.Fanout{Subscriptions: r.subs, Deliveries: r.deliveries, Queue: dq, Now: r.clock.Now}
+	r.deliver = &delivery.Deliver{
+		Deliveries: r.deliveries, Subscriptions: r.subs, Events: r.events, EventsQueue: eq, Queue: dq,
+		RateLimits: &store.RateLimits{DB: db, Table: tables["rate_limits"]}, Sealer: r.sealer,
+		Client: ssrf.NewGuard(true).Client(5 * time.Second), Now: r.clock.Now, Timeout: 5 * time.Second,
+		AllowLoopback: true, Logger: logger,
+	}
+	r.scheduler = &delivery.Scheduler{Events: r.events, EventsQueue: eq, Deliveries: r.deliveries, DeliveriesQueue: dq,
+		Now: r.clock.Now, Logger: logger}
+	return r
+}
+
+// subscribe adds a subscription to url for types, with a fresh whsec_ secret.
+func (r *rig) subscribe(url string, types []string, edit ...func(*store.Subscription)) (store.Subscription, string) {
+	r.t.Helper()
+	now := r.clock.Now()
+	secret := "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+	sub := store.Subscription{ID: "sub_" + testenv.UniqueName(r.t, "s")[2:], TenantID: tenant, EndpointURL: url, EventTypes: types,
+		Active: true, Version: envelope.Version, CreatedAt: now, UpdatedAt: now}
+	for _, e := range edit {
+		e(&sub)
+	}
+	sealed, err := secrets.SealSet(context.Background(), r.sealer, secrets.Scope{TenantID: tenant, ResourceID: sub.ID}, secrets.Set{{Secret: secret}})
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	sub.SealedSecrets = sealed
+	if err := r.subs.Create(context.Background(), sub); err != nil {
+		r.t.Fatal(err)
+	}
+	return sub, secret
+}
+
+// event stores an event of typ and fans it out.
+func (r *rig) event(id, typ string) envelope.Envelope {
+	r.t.Helper()
+	now := r.clock.Now()
+	env := envelope.Envelope{SpecVersion: "1.0", ID: id, Type: typ, Source: "wedsync/custom", Time: now, DataContentType: "application/json",
+		TenantID: tenant, Provider: "custom", CorrelationID: id, Origin: envelope.OriginProvider, EventVersion: envelope.Version,
+		Data: json.RawMessage(`{"booking_id":"bk_1"}`)}
+	b, _ := json.Marshal(env)
+	if _, _, err := r.events.PutNew(context.Background(), store.Event{ID: id, TenantID: tenant, Type: typ, CorrelationID: id,
+		Time: now, Envelope: b, ReceivedAt: now}); err != nil {
+		r.t.Fatal(err)
+	}
+	if err := r.fanout.Apply(context.Background(), env); err != nil {
+		r.t.Fatal(err)
+	}
+	return env
+}
+
+// receive takes every visible message of a queue.
+func (r *rig) receive(url string) []sqstypes.Message {
+	r.t.Helper()
+	var all []sqstypes.Message
+	for {
+		out, err := r.sqs.ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{QueueUrl: aws.String(url), MaxNumberOfMessages: 10})
+		if err != nil {
+			r.t.Fatal(err)
+		}
+		if len(out.Messages) == 0 {
+			return all
+		}
+		all = append(all, out.Messages...)
+	}
+}
+
+// pump delivers every visible delivery message as one batch and deletes the ones the batch
+// did not report failed, as the event source mapping does. It returns the failures.
+func (r *rig) pump() []string {
+	r.t.Helper()
+	msgs := r.receive(r.deliveriesURL)
+	if len(msgs) == 0 {
+		return nil
+	}
+	batch := events.SQSEvent{}
+	for _, m := range msgs {
+		batch.Records = append(batch.Records, events.SQSMessage{MessageId: aws.ToString(m.MessageId), Body: aws.ToString(m.Body)})
+	}
+	resp, err := r.deliver.Handle(context.Background(), batch)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	failed := map[string]bool{}
+	var ids []string
+	for _, f := range resp.BatchItemFailures {
+		failed[f.ItemIdentifier] = true
+		ids = append(ids, f.ItemIdentifier)
+	}
+	for _, m := range msgs {
+		if !failed[aws.ToString(m.MessageId)] {
+			_, _ = r.sqs.DeleteMessage(context.Background(), &sqs.DeleteMessageInput{QueueUrl: aws.String(r.deliveriesURL), ReceiptHandle: m.ReceiptHandle})
+		}
+	}
+	return ids
+}
+
+// deliverNow runs deliver on one synthetic message for a delivery, as a redelivered or
+// delayed message would arrive.
+func (r *rig) deliverNow(ids ...string) events.SQSEventResponse {
+	r.t.Helper()
+	batch := events.SQSEvent{}
+	for i, id := range ids {
+		batch.Records = append(batch.Records, events.SQSMessage{MessageId: "m-" + id + "-" + string(rune('a'+i)), Body: `{"delivery_id":"` + id + `"}`})
+	}
+	resp, err := r.deliver.Handle(context.Background(), batch)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return resp
+}
+
+func (r *rig) delivery(id string) store.Delivery {
+	r.t.Helper()
+	d, err := r.deliveries.Get(context.Background(), id)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return d
+}
+
+func (r *rig) subscription(id string) store.Subscription {
+	r.t.Helper()
+	s, err := r.subs.Get(context.Background(), id)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return s
+}
