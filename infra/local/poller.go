@@ -48,21 +48,38 @@ func (p *Poller) Run(ctx context.Context) {
 	}
 }
 
-func (p *Poller) pollOnce(ctx context.Context) error {
+// receive asks for up to n messages, waiting up to wait for the first.
+func (p *Poller) receive(ctx context.Context, n int, wait time.Duration) ([]sqstypes.Message, error) {
 	out, err := p.Queue.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
 		QueueUrl:                    aws.String(p.QueueURL),
-		MaxNumberOfMessages:         int32(min(p.BatchSize, 10)),
-		WaitTimeSeconds:             int32(p.Wait / time.Second),
+		MaxNumberOfMessages:         int32(n),
+		WaitTimeSeconds:             int32(wait / time.Second),
 		AttributeNames:              []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameAll},
 		MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{sqstypes.MessageSystemAttributeNameAll},
 		MessageAttributeNames:       []string{"All"},
 	})
 	if err != nil {
-		return fmt.Errorf("receive: %w", err)
+		return nil, fmt.Errorf("receive: %w", err)
 	}
-	if len(out.Messages) == 0 {
-		return nil
+	return out.Messages, nil
+}
+
+// pollOnce long-polls for one message, then takes what else is visible up to the batch
+// size. (The emulator's long poll waits until it has as many messages as asked for, so
+// asking for a whole batch at once would hold a lone message for the full wait.)
+func (p *Poller) pollOnce(ctx context.Context) error {
+	msgs, err := p.receive(ctx, 1, p.Wait)
+	if err != nil || len(msgs) == 0 {
+		return err
 	}
+	if size := min(p.BatchSize, 10); size > 1 {
+		more, err := p.receive(ctx, size-1, 0)
+		if err != nil {
+			return err
+		}
+		msgs = append(msgs, more...)
+	}
+	out := struct{ Messages []sqstypes.Message }{msgs}
 	batch := events.SQSEvent{Records: make([]events.SQSMessage, len(out.Messages))}
 	for i, m := range out.Messages {
 		batch.Records[i] = record(m, p.QueueARN)

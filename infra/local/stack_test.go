@@ -27,6 +27,13 @@ import (
 	"github.com/wedsync/webhooks/shared/topology"
 )
 
+// The stack's delivery settings: the retry schedule and probe interval scaled by 0.002
+// (waits of 10 ms, 0.6 s, 3.6 s…), and a 4 s attempt timeout for the dead endpoint.
+const (
+	retryScale  = "0.002"
+	deadTimeout = 4 * time.Second
+)
+
 // syncBuffer collects the stack's logs for a failing test.
 type syncBuffer struct {
 	mu  sync.Mutex
@@ -66,8 +73,11 @@ func startStack(t *testing.T) (*local.Stack, string) {
 		SQS:        testenv.SQSEndpoint(t),
 		NamePrefix: testenv.UniqueName(t, "dev"),
 		Visibility: time.Second,
-		PoolSize:   2,
+		PoolSize:   3,
 		Logs:       logs,
+		Env: []string{"WEDSYNC_RETRY_SCALE=" + retryScale, "WEDSYNC_DELIVERY_TIMEOUT=" + deadTimeout.String(),
+			"WEDSYNC_ENDPOINT_CONCURRENCY=2"},
+		ScheduleEvery: time.Second,
 	})
 	if err != nil {
 		t.Fatalf("start the local stack: %v", err)
@@ -326,6 +336,14 @@ func TestLocalStack(t *testing.T) {
 				t.Errorf("%s is not committed under events/ (run make events)", s.Path())
 			}
 		}
+	})
+
+	t.Run("retries: three failures, then delivered", func(t *testing.T) {
+		testRetries(t, st)
+	})
+
+	t.Run("a dead endpoint does not delay a healthy one", func(t *testing.T) {
+		testIsolation(t, st)
 	})
 
 	t.Run("a second stack on the same state directory is refused", func(t *testing.T) {

@@ -44,6 +44,9 @@ const (
 	UserAgent = "WedSync-Webhooks/1.0"
 	// concurrency bounds the attempts one batch makes at once.
 	concurrency = 10
+	// slotTries more claims, slotWait apart, are made for a busy endpoint before holding.
+	slotTries = 4
+	slotWait  = 50 * time.Millisecond
 )
 
 // DeliveryStore keeps delivery records.
@@ -250,7 +253,7 @@ func (h *Deliver) attempt(ctx context.Context, d *store.Delivery, now time.Time)
 	if limit <= 0 {
 		limit = DefaultEndpointConcurrency
 	}
-	free, err := h.Subscriptions.ClaimSlot(ctx, sub.ID, limit, now, now.Add(h.timeout()+30*time.Second))
+	free, err := h.claimSlot(ctx, sub.ID, limit, now)
 	if err != nil {
 		return 0, err
 	}
@@ -261,6 +264,24 @@ func (h *Deliver) attempt(ctx context.Context, d *store.Delivery, now time.Time)
 	a, retryAfter := h.post(ctx, sub, d.MessageID, ev.Envelope, set.Secrets(now), now, len(d.Attempts)+1)
 	d.Attempts = append(d.Attempts, a)
 	return h.settle(ctx, d, sub, a, retryAfter, now)
+}
+
+// claimSlot waits briefly for one of the endpoint's slots: a healthy endpoint frees one
+// within milliseconds, which beats holding the delivery for a second.
+func (h *Deliver) claimSlot(ctx context.Context, subID string, limit int, now time.Time) (bool, error) {
+	for try := 0; ; try++ {
+		free, err := h.Subscriptions.ClaimSlot(ctx, subID, limit, now, now.Add(h.timeout()+30*time.Second))
+		if err != nil || free || try == slotTries {
+			return free, err
+		}
+		t := time.NewTimer(slotWait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return false, ctx.Err()
+		case <-t.C:
+		}
+	}
 }
 
 // settle applies the outcome rules to an attempt.
