@@ -324,3 +324,30 @@ func httpRetryAfter(t *testing.T) string {
 	})
 	return s.URL
 }
+
+// TestRateLimitAndTruncation: a subscription limited to one attempt a second gets the
+// second delivery a second later; long response bodies are kept to 4 KiB.
+func TestRateLimitAndTruncation(t *testing.T) {
+	r := newRig(t)
+	big := newSubscriber(t)
+	big.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = w.Write([]byte(strings.Repeat("x", 10_000)))
+	})
+	sub, _ := r.subscribe(big.URL, []string{"*"}, func(s *store.Subscription) { s.RateLimit = 1 })
+	a := r.event("evt_rl_a", "booking.created")
+	b := r.event("evt_rl_b", "booking.created")
+	r.deliverNow(delivery.DeliveryID(a.ID, sub.ID, 0))
+	r.deliverNow(delivery.DeliveryID(b.ID, sub.ID, 0))
+	first, second := r.delivery(delivery.DeliveryID(a.ID, sub.ID, 0)), r.delivery(delivery.DeliveryID(b.ID, sub.ID, 0))
+	if first.Status != store.DeliveryDelivered || len(first.Attempts[0].Response) != delivery.MaxResponseBytes {
+		t.Fatalf("first: %s, response kept %d bytes", first.Status, len(first.Attempts[0].Response))
+	}
+	if len(second.Attempts) != 0 || second.NextAttemptAt.Sub(r.clock.Now()) != time.Second {
+		t.Fatalf("second within the same second: %d attempts, next in %s", len(second.Attempts), second.NextAttemptAt.Sub(r.clock.Now()))
+	}
+	r.clock.Advance(time.Second)
+	r.deliverNow(second.ID)
+	if d := r.delivery(second.ID); d.Status != store.DeliveryDelivered {
+		t.Fatalf("second after a second: %s", d.Status)
+	}
+}

@@ -40,14 +40,14 @@ type Subscription struct {
 	// Endpoint health, kept by deliveries: when failing began (Unix ms), how many attempts
 	// failed in a row, when the open breaker lets the next probe through, and why the
 	// subscription was disabled.
-	FailingSinceMS      int64  `dynamodbav:"failing_since,omitempty"`
-	ConsecutiveFailures int    `dynamodbav:"consecutive_failures,omitempty"`
-	ProbeAtMS           int64  `dynamodbav:"probe_at,omitempty"`
+	FailingSinceMS      int64 `dynamodbav:"failing_since,omitempty"`
+	ConsecutiveFailures int   `dynamodbav:"consecutive_failures,omitempty"`
+	ProbeAtMS           int64 `dynamodbav:"probe_at,omitempty"`
 	// InFlight counts attempts under way to the endpoint; InFlightUntilMS lets a count
 	// left by a crashed worker lapse.
-	InFlight        int   `dynamodbav:"inflight,omitempty"`
-	InFlightUntilMS int64 `dynamodbav:"inflight_until,omitempty"`
-	DisabledReason      string `dynamodbav:"disabled_reason,omitempty"`
+	InFlight        int    `dynamodbav:"inflight,omitempty"`
+	InFlightUntilMS int64  `dynamodbav:"inflight_until,omitempty"`
+	DisabledReason  string `dynamodbav:"disabled_reason,omitempty"`
 }
 
 // Subscriptions is the subscriptions table.
