@@ -29,10 +29,48 @@ type Access int
 
 // Accesses, least first.
 const (
+	// Read: GetItem and Query.
 	Read Access = iota + 1
+	// Write: PutItem and UpdateItem.
+	Write
+	// ReadWrite: Read and Write.
 	ReadWrite
+	// Full: ReadWrite and DeleteItem.
+	Full
+	// Send: SendMessage to a queue.
 	Send
+	// Consume: the queue is the function's event source.
 	Consume
+)
+
+// TableActions are the DynamoDB actions an access allows.
+func TableActions(a Access) []string {
+	read := []string{"dynamodb:GetItem", "dynamodb:Query"}
+	write := []string{"dynamodb:PutItem", "dynamodb:UpdateItem"}
+	switch a {
+	case Read:
+		return read
+	case Write:
+		return write
+	case ReadWrite:
+		return append(read, write...)
+	case Full:
+		return append(append(read, write...), "dynamodb:DeleteItem")
+	}
+	return nil
+}
+
+// SecretUse is what a function does with sealed secrets.
+type SecretUse int
+
+// Secret uses.
+const (
+	// NoSecrets: the function never sees a secret.
+	NoSecrets SecretUse = iota
+	// OpenSecrets: the function decrypts secrets (kms:Decrypt).
+	OpenSecrets
+	// SealSecrets: the function seals and opens secrets (kms:GenerateDataKey and kms:Decrypt).
+	SealSecrets
 )
 
 // Route is an HTTP API route answered by a function.
@@ -66,6 +104,7 @@ type Function struct {
 	// Tables and Queues it uses, with the least access it needs.
 	Tables  map[string]Access
 	Queues  map[string]Access
+	Secrets SecretUse
 	Timeout time.Duration
 	// MemoryMB is its memory size.
 	MemoryMB int
@@ -99,8 +138,9 @@ func Default() Spec {
 			Name:        "ingest-" + kind,
 			Description: "verifies, normalizes, stores and queues " + kind + " webhooks",
 			Routes:      []Route{{Method: "ANY", Path: "/webhooks/" + kind + "/{connectionId}"}},
-			Tables:      map[string]Access{TableConnections: Read, TableEvents: ReadWrite},
+			Tables:      map[string]Access{TableConnections: Read, TableEvents: Write},
 			Queues:      map[string]Access{QueueEvents: Send},
+			Secrets:     OpenSecrets,
 			Timeout:     10 * time.Second,
 			MemoryMB:    256,
 		}
@@ -114,10 +154,11 @@ func Default() Spec {
 				Description: "the tenants' management API",
 				Routes:      []Route{{Method: "ANY", Path: "/v1/{proxy+}"}},
 				Tables: map[string]Access{
-					TableAPIKeys: Read, TableConnections: ReadWrite, TableSubscriptions: ReadWrite,
-					TableEvents: ReadWrite, TableIdempotencyKeys: ReadWrite, TableDeliveries: ReadWrite,
+					TableAPIKeys: Read, TableConnections: Full, TableSubscriptions: Full,
+					TableEvents: ReadWrite, TableIdempotencyKeys: Full, TableDeliveries: ReadWrite,
 				},
 				Queues:   map[string]Access{QueueDeliveries: Send},
+				Secrets:  SealSecrets,
 				Timeout:  10 * time.Second,
 				MemoryMB: 256,
 			},
@@ -135,9 +176,10 @@ func Default() Spec {
 				Description: "POSTs each delivery attempt, signed, and schedules the next",
 				Source:      &EventSource{Queue: QueueDeliveries, BatchSize: 10, MaxConcurrency: 20},
 				Tables: map[string]Access{
-					TableDeliveries: ReadWrite, TableSubscriptions: ReadWrite, TableEvents: ReadWrite, TableRateLimits: ReadWrite,
+					TableDeliveries: ReadWrite, TableSubscriptions: ReadWrite, TableEvents: ReadWrite, TableRateLimits: Write,
 				},
 				Queues:   map[string]Access{QueueDeliveries: Send, QueueEvents: Send},
+				Secrets:  OpenSecrets,
 				Timeout:  60 * time.Second,
 				MemoryMB: 256,
 			},
