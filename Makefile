@@ -2,10 +2,11 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-export AWS_ACCESS_KEY_ID ?= test
-export AWS_SECRET_ACCESS_KEY ?= test
-export AWS_REGION ?= us-east-1
+# The emulators' credentials are set by the tests and the local stack themselves; deploy and
+# diff use yours.
 export AWS_EC2_METADATA_DISABLED := true
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export CDK_DISABLE_CLI_TELEMETRY := 1
 
 TOOLS      := $(CURDIR)/.tools
 DEVSTACK   := .dev/bin/devstack
@@ -111,3 +112,28 @@ NAME ?=
 .PHONY: tenant
 tenant: devstack ## Create a tenant in the running stack and print its API key: make tenant NAME="Lumière Photo"
 	@$(DEVSTACK) tenant -name "$(NAME)"
+
+CDK := $(TOOLS)/cdk/node_modules/.bin/cdk --no-notices
+
+.PHONY: synth
+synth: build ## Synthesize the CDK stack offline into cdk.out/ (no AWS account, no CDK CLI needed).
+	CDK_OUTDIR=cdk.out go run ./infra
+	@echo "wrote cdk.out/WedSyncWebhooks.template.json"
+
+.PHONY: cdk-cli
+cdk-cli:
+	@test -x $(TOOLS)/cdk/node_modules/.bin/cdk || { echo "make: installing the AWS CDK CLI under .tools/cdk"; \
+		npm ci --prefix $(TOOLS)/cdk --no-audit --no-fund --loglevel=error || { echo "make: could not install the CDK CLI"; exit 1; }; }
+
+.PHONY: aws-credentials
+aws-credentials:
+	@if [ "$$AWS_ACCESS_KEY_ID" = "test" ] || { [ -z "$$AWS_ACCESS_KEY_ID" ] && [ -z "$$AWS_PROFILE" ] && [ ! -f "$$HOME/.aws/credentials" ] && [ ! -f "$$HOME/.aws/config" ]; }; then \
+		echo "make: no AWS credentials: set AWS_PROFILE (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY) for the account to deploy to"; exit 1; fi
+
+.PHONY: diff
+diff: aws-credentials cdk-cli build ## Show what make deploy would change in your AWS account.
+	$(CDK) diff $(CDK_ARGS)
+
+.PHONY: deploy
+deploy: aws-credentials cdk-cli build ## Deploy the stack to your AWS account (context: see README).
+	$(CDK) deploy --require-approval broadening $(CDK_ARGS)
