@@ -1,6 +1,8 @@
 package inbound
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -23,4 +25,10 @@ func DecodeJSON(body []byte, v any) error {
 	default:
 		return fmt.Errorf("%w: body is not valid JSON", ErrInvalidJSON)
 	}
+}
+
+// BodyKey is the dedupe key of a provider that sends no event id: the body's SHA-256.
+func BodyKey(body []byte) string {
+	sum := sha256.Sum256(body)
+	return hex.EncodeToString(sum[:])
 }

@@ -27,6 +27,8 @@ type Request struct {
 // every currently valid secret (several during a rotation).
 type Credentials struct {
 	Secrets []string
+	// URL is the connection's URL exactly as registered with the provider (Mandrill signs it).
+	URL string
 }
 
 // Verified is what a successful verification learned about the request.
@@ -46,6 +48,9 @@ type Parsed struct {
 	Time time.Time
 	// Data is the canonical data object, JSON.
 	Data json.RawMessage
+	// Raw is the provider's own bytes of this event when the request carries several;
+	// nil means the whole body.
+	Raw []byte
 }
 
 // Provider verifies and normalizes one provider's webhooks. Implementations are pure:
@@ -59,4 +64,16 @@ type Provider interface {
 	Verify(req *Request, creds Credentials, now time.Time) (Verified, error)
 	// Normalize turns a verified request into one or more events.
 	Normalize(req *Request, v Verified) ([]Parsed, error)
+}
+
+// Prober is implemented by providers that check a URL with a bodyless request (Mailchimp's
+// GET, Mandrill's HEAD): ingest answers those methods 200 once the connection exists.
+type Prober interface {
+	ProbeMethod() string
+}
+
+// Batcher is implemented by providers whose one request carries many events; ingest then
+// answers with one entry per event.
+type Batcher interface {
+	Batched() bool
 }

@@ -63,7 +63,7 @@ func (c *ConnectionCache) Resolve(ctx context.Context, id string) (Resolved, err
 	if err != nil {
 		return Resolved{}, fmt.Errorf("open secrets of connection %s: %w", conn.ID, err)
 	}
-	r := Resolved{Connection: conn, Credentials: inbound.Credentials{Secrets: set.Secrets(now)}}
+	r := Resolved{Connection: conn, Credentials: inbound.Credentials{Secrets: set.Secrets(now), URL: conn.Config["url"]}}
 	if c.TTL > 0 {
 		c.mu.Lock()
 		if c.entries == nil {

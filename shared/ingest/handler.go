@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -62,7 +63,7 @@ type Accepted struct {
 // Handle answers an API Gateway HTTP API (payload 2.0) request.
 func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 	requestID := req.RequestContext.RequestID
-	accepted, err := h.ingest(ctx, &req)
+	accepted, probe, err := h.ingest(ctx, &req)
 	log := h.Logger.With("request_id", requestID, "provider", h.Provider.Kind(), "connection_id", req.PathParameters["connectionId"])
 	if err != nil {
 		p := httpx.ProblemFor(err)
@@ -73,31 +74,70 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 		}
 		resp := httpx.Error(err, requestID)
 		if errors.Is(err, inbound.ErrMethodNotAllowed) {
-			resp.Headers["allow"] = http.MethodPost
+			resp.Headers["allow"] = strings.Join(h.methods(), ", ")
 		}
 		return resp, nil
+	}
+	if probe {
+		log.InfoContext(ctx, "URL check answered", "method", req.RequestContext.HTTP.Method)
+		return httpx.OK(struct{}{}), nil
 	}
 	for _, a := range accepted {
 		log.InfoContext(ctx, "event accepted", "event_id", a.EventID, "duplicate", a.Duplicate)
 	}
+	if b, ok := h.Provider.(inbound.Batcher); ok && b.Batched() {
+		batch := Batch{Events: accepted}
+		for _, a := range accepted {
+			if a.Duplicate {
+				batch.Duplicates++
+			} else {
+				batch.Accepted++
+			}
+		}
+		return httpx.OK(batch), nil
+	}
 	return httpx.OK(accepted[0]), nil
 }
 
-func (h *Handler) ingest(ctx context.Context, req *events.APIGatewayV2HTTPRequest) ([]Accepted, error) {
-	if req.RequestContext.HTTP.Method != http.MethodPost {
-		return nil, fmt.Errorf("%w: use POST", inbound.ErrMethodNotAllowed)
+// Batch is the data of a successful answer for a request that carries many events.
+type Batch struct {
+	Events     []Accepted `json:"events"`
+	Accepted   int        `json:"accepted"`
+	Duplicates int        `json:"duplicates"`
+}
+
+// methods lists the methods the route answers.
+func (h *Handler) methods() []string {
+	if p, ok := h.Provider.(inbound.Prober); ok {
+		return []string{http.MethodPost, p.ProbeMethod()}
+	}
+	return []string{http.MethodPost}
+}
+
+func (h *Handler) ingest(ctx context.Context, req *events.APIGatewayV2HTTPRequest) (accepted []Accepted, probe bool, err error) {
+	method := req.RequestContext.HTTP.Method
+	if !slices.Contains(h.methods(), method) {
+		return nil, false, fmt.Errorf("%w: use %s", inbound.ErrMethodNotAllowed, strings.Join(h.methods(), " or "))
 	}
 	connID := req.PathParameters["connectionId"]
 	if connID == "" {
-		return nil, fmt.Errorf("%w: no connection id in the path", inbound.ErrConnectionNotFound)
+		return nil, false, fmt.Errorf("%w: no connection id in the path", inbound.ErrConnectionNotFound)
 	}
 	conn, err := h.Connections.Resolve(ctx, connID)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if conn.Connection.Status != store.ConnectionActive || conn.Connection.Kind != h.Provider.Kind() {
-		return nil, fmt.Errorf("%w: %.64q", inbound.ErrConnectionNotFound, connID)
+		return nil, false, fmt.Errorf("%w: %.64q", inbound.ErrConnectionNotFound, connID)
 	}
+	if method != http.MethodPost {
+		return nil, true, nil
+	}
+	accepted, err = h.accept(ctx, req, conn)
+	return accepted, false, err
+}
+
+func (h *Handler) accept(ctx context.Context, req *events.APIGatewayV2HTTPRequest, conn Resolved) ([]Accepted, error) {
 	body, err := decodeBody(req)
 	if err != nil {
 		return nil, err
@@ -123,12 +163,19 @@ func (h *Handler) ingest(ctx context.Context, req *events.APIGatewayV2HTTPReques
 	if err != nil {
 		return nil, err
 	}
-	if len(parsed) == 0 {
+	_, batched := h.Provider.(inbound.Batcher)
+	if len(parsed) == 0 && !batched {
 		return nil, fmt.Errorf("%w: the request carries no event", inbound.ErrInvalidPayload)
 	}
 	accepted := make([]Accepted, 0, len(parsed))
 	for _, p := range parsed {
-		ev, err := h.event(conn.Connection, p, raw, receivedAt)
+		own := raw
+		if p.Raw != nil {
+			if own, err = gzipBody(p.Raw); err != nil {
+				return nil, err
+			}
+		}
+		ev, err := h.event(conn.Connection, p, own, receivedAt)
 		if err != nil {
 			return nil, err
 		}

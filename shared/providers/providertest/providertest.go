@@ -42,3 +42,16 @@ func StandardHeaders(t testing.TB, secret, msgID string, at time.Time, body []by
 	}
 	return map[string]string{"webhook-id": msgID, "webhook-timestamp": strconv.FormatInt(at.Unix(), 10), "webhook-signature": sig}
 }
+
+// Now is the clock provider tests verify at.
+var Now = time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+
+// File reads testdata/<name> from dir.
+func File(t testing.TB, dir, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}

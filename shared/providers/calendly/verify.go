@@ -1,0 +1,36 @@
+package calendly
+
+import (
+	"time"
+
+	"github.com/wedsync/webhooks/shared/inbound"
+)
+
+// Kind is the connection kind and route segment of Calendly.
+const Kind = "calendly"
+
+// Tolerance is how far Calendly's signed timestamp may be from now.
+const Tolerance = 180 * time.Second
+
+// SignatureHeader is the lower-cased name of Calendly's signature header.
+const SignatureHeader = "calendly-webhook-signature"
+
+// Provider verifies and normalizes Calendly webhooks.
+type Provider struct{}
+
+var _ inbound.Provider = Provider{}
+
+// Kind returns "calendly".
+func (Provider) Kind() string { return Kind }
+
+// Format returns JSON.
+func (Provider) Format() inbound.BodyFormat { return inbound.FormatJSON }
+
+// Verify checks Calendly-Webhook-Signature ("t=…,v1=…") with the webhook signing key.
+func (Provider) Verify(req *inbound.Request, creds inbound.Credentials, now time.Time) (inbound.Verified, error) {
+	ts, err := inbound.VerifyTimestampedHMAC(req.Header[SignatureHeader], req.Body, creds.Secrets, now, Tolerance)
+	if err != nil {
+		return inbound.Verified{}, err
+	}
+	return inbound.Verified{Timestamp: ts}, nil
+}
