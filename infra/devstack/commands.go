@@ -89,23 +89,21 @@ func send(ctx context.Context, root string, args []string) error {
 		return fmt.Errorf("the stack has no %s connection (it has %v)", *provider, keys(st.Connections))
 	}
 	if *event == "" {
-		*event = map[string]string{"stripe": "payment_intent.succeeded", "custom": "booking.created"}[*provider]
+		*event = local.DefaultSamples[*provider]
 	}
-	body, err := local.Fixture(root, *provider, *event)
+	body, err := local.SampleBody(root, *provider, *event)
 	if err != nil {
 		return err
 	}
-	msgID := "msg_" + randomHex(12)
-	if *provider == "stripe" {
-		if body, err = withID(body, "evt_local_"+randomHex(12)); err != nil {
-			return err
-		}
+	now := time.Now()
+	if body, err = local.Fresh(*provider, body, now); err != nil {
+		return err
 	}
-	headers, err := local.SignedHeaders(*provider, conn.Secret, msgID, body, time.Now())
+	target, headers, err := local.Sign(conn, "msg_"+randomHex(12), body, now)
 	if err != nil {
 		return err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, conn.IngestURL, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
 	if err != nil {
 		return err
 	}
@@ -123,16 +121,6 @@ func send(ctx context.Context, root string, args []string) error {
 		return fmt.Errorf("answered %d", resp.StatusCode)
 	}
 	return nil
-}
-
-// withID replaces a JSON object's top-level id, so a resent sample is a new event.
-func withID(body []byte, id string) ([]byte, error) {
-	var obj map[string]json.RawMessage
-	if err := json.Unmarshal(body, &obj); err != nil {
-		return nil, err
-	}
-	obj["id"], _ = json.Marshal(id)
-	return json.Marshal(obj)
 }
 
 // invoke runs one invocation of a function under the RIE, like `sam local invoke`.
@@ -182,9 +170,17 @@ func regenerateEvents(root string, _ []string) error {
 	if st.APIKey == "" {
 		return errors.New("no dev API key: run `make dev` once, or set WEDSYNC_DEV_API_KEY")
 	}
+	base := st.URL
+	if base == "" {
+		base = "http://" + local.DefaultAddr
+	}
+	if st.URL == "" {
+		st.URL = base
+	}
 	for _, kind := range local.ImplementedKinds(topology.Default()) {
 		c := st.Connections[kind]
 		c.ID, c.Kind = "dev-"+kind, kind
+		c.IngestURL = base + "/webhooks/" + kind + "/" + c.ID
 		if v := os.Getenv("WEDSYNC_DEV_SECRET_" + strings.ToUpper(kind)); v != "" {
 			c.Secret = v
 		}

@@ -1,44 +1,20 @@
 package local
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/wedsync/webhooks/shared/envelope"
-	"github.com/wedsync/webhooks/shared/stdwebhooks"
+	"github.com/wedsync/webhooks/shared/topology"
 )
-
-// SignedHeaders are the headers a provider sends with body, signed with secret at at.
-// msgID is the Standard Webhooks message id (custom senders only).
-func SignedHeaders(kind, secret, msgID string, body []byte, at time.Time) (map[string]string, error) {
-	switch kind {
-	case "stripe":
-		ts := strconv.FormatInt(at.Unix(), 10)
-		mac := hmac.New(sha256.New, []byte(secret))
-		mac.Write([]byte(ts + "."))
-		mac.Write(body)
-		return map[string]string{"content-type": "application/json; charset=utf-8",
-			"stripe-signature": "t=" + ts + ",v1=" + hex.EncodeToString(mac.Sum(nil))}, nil
-	case "custom":
-		key, err := stdwebhooks.DecodeSecret(secret)
-		if err != nil {
-			return nil, err
-		}
-		return map[string]string{"content-type": "application/json", stdwebhooks.HeaderID: msgID,
-			stdwebhooks.HeaderTimestamp: strconv.FormatInt(at.Unix(), 10),
-			stdwebhooks.HeaderSignature: stdwebhooks.Sign(key, msgID, at, body)}, nil
-	}
-	return nil, fmt.Errorf("no signer for provider %q", kind)
-}
 
 // Fixture reads a provider's sample event from its package's testdata.
 func Fixture(root, kind, event string) ([]byte, error) {
@@ -71,62 +47,60 @@ func (s Sample) Path() string { return filepath.Join("events", s.Function, s.Nam
 // Ingest samples come first, so the worker samples find their events stored.
 func Samples(root string, st State, at time.Time) ([]Sample, error) {
 	var out []Sample
-	stripeConn, ok := st.Connections["stripe"]
-	if !ok {
-		return nil, fmt.Errorf("no stripe connection in the stack state")
+	for _, kind := range ImplementedKinds(topology.Default()) {
+		conn, ok := st.Connections[kind]
+		if !ok {
+			return nil, fmt.Errorf("no %s connection in the stack state", kind)
+		}
+		event := DefaultSamples[kind]
+		body, err := SampleBody(root, kind, event)
+		if err != nil {
+			return nil, err
+		}
+		target, headers, err := Sign(conn, "msg_sample_"+event, body, at)
+		if err != nil {
+			return nil, err
+		}
+		fn := "ingest-" + kind
+		out = append(out, Sample{Function: fn, Name: event, WantStatus: 200, Payload: apiEvent("POST", target, conn.ID, headers, body, at)})
+		switch kind {
+		case "stripe":
+			out = append(out, Sample{Function: fn, Name: "wrong-method", WantStatus: 405,
+				Payload: apiEvent("GET", conn.IngestURL, conn.ID, map[string]string{}, nil, at)})
+		case "custom":
+			out = append(out, Sample{Function: fn, Name: "unsigned", WantStatus: 401,
+				Payload: apiEvent("POST", conn.IngestURL, conn.ID, map[string]string{"content-type": "application/json"}, body, at)})
+		case "mailchimp":
+			out = append(out, Sample{Function: fn, Name: "url-check", WantStatus: 200,
+				Payload: apiEvent("GET", target, conn.ID, map[string]string{}, nil, at)})
+		case "mandrill":
+			out = append(out, Sample{Function: fn, Name: "url-check", WantStatus: 200,
+				Payload: apiEvent("HEAD", conn.IngestURL, conn.ID, map[string]string{}, nil, at)})
+		}
 	}
-	customConn, ok := st.Connections["custom"]
-	if !ok {
-		return nil, fmt.Errorf("no custom connection in the stack state")
-	}
-	stripeBody, err := Fixture(root, "stripe", "payment_intent.succeeded")
-	if err != nil {
-		return nil, err
-	}
-	h, err := SignedHeaders("stripe", stripeConn.Secret, "", stripeBody, at)
-	if err != nil {
-		return nil, err
-	}
-	out = append(out,
-		Sample{Function: "ingest-stripe", Name: "payment_intent.succeeded", WantStatus: 200,
-			Payload: apiEvent("POST", "stripe", stripeConn.ID, h, stripeBody, at)},
-		Sample{Function: "ingest-stripe", Name: "wrong-method", WantStatus: 405,
-			Payload: apiEvent("GET", "stripe", stripeConn.ID, map[string]string{}, nil, at)},
-	)
-	customBody, err := Fixture(root, "custom", "booking.created")
-	if err != nil {
-		return nil, err
-	}
-	h, err = SignedHeaders("custom", customConn.Secret, "msg_sample_booking_created", customBody, at)
-	if err != nil {
-		return nil, err
-	}
-	out = append(out,
-		Sample{Function: "ingest-custom", Name: "booking.created", WantStatus: 200,
-			Payload: apiEvent("POST", "custom", customConn.ID, h, customBody, at)},
-		Sample{Function: "ingest-custom", Name: "unsigned", WantStatus: 401,
-			Payload: apiEvent("POST", "custom", customConn.ID, map[string]string{"content-type": "application/json"}, customBody, at)},
-	)
 	apiGet := func(name, key string, want int) Sample {
 		h := map[string]string{"accept": "application/json"}
 		if key != "" {
 			h["authorization"] = "Bearer " + key
 		}
-		ev := apiEvent("GET", "", "", h, nil, at)
+		ev := apiEvent("GET", st.URL+"/v1/event-types", "", h, nil, at)
 		ev.RouteKey, ev.RequestContext.RouteKey = "ANY /v1/{proxy+}", "ANY /v1/{proxy+}"
-		ev.RawPath, ev.RequestContext.HTTP.Path = "/v1/event-types", "/v1/event-types"
 		ev.PathParameters = map[string]string{"proxy": "event-types"}
 		ev.RequestContext.RequestID = "sample-api-" + name
 		return Sample{Function: "api", Name: name, WantStatus: want, Payload: ev}
 	}
 	out = append(out, apiGet("event-types", st.APIKey, 200), apiGet("unauthorized", "", 401))
+	stripeBody, err := SampleBody(root, "stripe", DefaultSamples["stripe"])
+	if err != nil {
+		return nil, err
+	}
 	var stripeEvent struct {
 		ID string `json:"id"`
 	}
 	if err := json.Unmarshal(stripeBody, &stripeEvent); err != nil {
 		return nil, err
 	}
-	eventID := envelope.EventID(stripeConn.ID, stripeEvent.ID)
+	eventID := envelope.EventID(st.Connections["stripe"].ID, stripeEvent.ID)
 	out = append(out, Sample{Function: "process", Name: "payment.received", WantEventID: eventID,
 		Payload: events.SQSEvent{Records: []events.SQSMessage{{
 			MessageId: "0b9b6c1e-0000-4000-8000-000000000001", ReceiptHandle: "sample-receipt-handle",
@@ -144,17 +118,28 @@ func Samples(root string, st State, at time.Time) ([]Sample, error) {
 	return out, nil
 }
 
-func apiEvent(method, kind, connID string, headers map[string]string, body []byte, at time.Time) events.APIGatewayV2HTTPRequest {
-	path := "/webhooks/" + kind + "/" + connID
+// apiEvent is the payload-2.0 event API Gateway sends for a request to target.
+func apiEvent(method, target, connID string, headers map[string]string, body []byte, at time.Time) events.APIGatewayV2HTTPRequest {
+	u, _ := url.Parse(target)
+	route := "ANY /webhooks/" + strings.Split(strings.TrimPrefix(u.Path, "/webhooks/"), "/")[0] + "/{connectionId}"
 	ev := events.APIGatewayV2HTTPRequest{
-		Version: "2.0", RouteKey: "ANY /webhooks/" + kind + "/{connectionId}", RawPath: path,
-		Headers: headers, PathParameters: map[string]string{"connectionId": connID}, Body: string(body),
+		Version: "2.0", RouteKey: route, RawPath: u.Path, RawQueryString: u.RawQuery,
+		Headers: headers, Body: string(body),
 		RequestContext: events.APIGatewayV2HTTPRequestContext{
-			RouteKey: "ANY /webhooks/" + kind + "/{connectionId}", AccountID: "000000000000", Stage: "$default",
-			RequestID: "sample-" + kind + "-" + method, APIID: "local", Time: at.UTC().Format("02/Jan/2006:15:04:05 -0700"),
-			TimeEpoch: at.UnixMilli(),
-			HTTP:      events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: method, Path: path, Protocol: "HTTP/1.1", SourceIP: "127.0.0.1"},
+			RouteKey: route, AccountID: "000000000000", Stage: "$default",
+			RequestID: "sample-" + strings.ReplaceAll(strings.TrimPrefix(u.Path, "/"), "/", "-") + "-" + method, APIID: "local",
+			Time: at.UTC().Format("02/Jan/2006:15:04:05 -0700"), TimeEpoch: at.UnixMilli(),
+			HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: method, Path: u.Path, Protocol: "HTTP/1.1", SourceIP: "127.0.0.1"},
 		},
+	}
+	if connID != "" {
+		ev.PathParameters = map[string]string{"connectionId": connID}
+	}
+	if q := u.Query(); len(q) > 0 {
+		ev.QueryStringParameters = map[string]string{}
+		for k, v := range q {
+			ev.QueryStringParameters[k] = strings.Join(v, ",")
+		}
 	}
 	return ev
 }

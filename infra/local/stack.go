@@ -229,16 +229,21 @@ func (s *Stack) seed(ctx context.Context, previous State) error {
 	sealer := &secrets.Envelope{Client: s.KMS, KeyID: s.state.KMSKeyID}
 	for _, kind := range ImplementedKinds(s.cfg.Spec) {
 		id := "dev-" + kind
-		secret := firstOf(s.cfg.Secrets[kind], previous.Connections[kind].Secret, NewSecret())
+		secret := firstOf(s.cfg.Secrets[kind], previous.Connections[kind].Secret, devSecret(kind))
+		ingestURL := s.state.URL + "/webhooks/" + kind + "/" + id
+		var config map[string]string
+		if kind == "mandrill" {
+			config = map[string]string{"url": ingestURL}
+		}
 		sealed, err := secrets.SealSet(ctx, sealer, secrets.Scope{TenantID: s.cfg.Tenant, ResourceID: id}, secrets.Set{{Secret: secret}})
 		if err != nil {
 			return err
 		}
 		if err := conns.Put(ctx, store.Connection{ID: id, TenantID: s.cfg.Tenant, Kind: kind, Status: store.ConnectionActive,
-			SealedSecrets: sealed, CreatedAt: time.Now().UTC()}); err != nil {
+			Config: config, SealedSecrets: sealed, CreatedAt: time.Now().UTC()}); err != nil {
 			return err
 		}
-		s.state.Connections[kind] = ConnectionState{ID: id, Kind: kind, IngestURL: s.state.URL + "/webhooks/" + kind + "/" + id, Secret: secret}
+		s.state.Connections[kind] = ConnectionState{ID: id, Kind: kind, IngestURL: ingestURL, Secret: secret}
 	}
 	return nil
 }

@@ -152,28 +152,50 @@ func TestLocalStack(t *testing.T) {
 	})
 
 	t.Run("every provider, signed, over HTTP, processed", func(t *testing.T) {
+		wd, _ := os.Getwd()
+		root, _ := emulator.Root(wd)
 		for _, kind := range local.ImplementedKinds(topology.Default()) {
 			conn := st.Connections[kind]
-			body := map[string][]byte{
-				"stripe": []byte(`{"id":"evt_http_1","object":"event","created":1795600800,"type":"payment_intent.succeeded","data":{"object":{"id":"pi_1","amount":5000,"currency":"gbp"}}}`),
-				"custom": []byte(`{"type":"booking.created","data":{"booking_id":"bk_http"}}`),
-			}[kind]
-			if body == nil {
-				t.Fatalf("no sample body for provider %s", kind)
-			}
-			h, err := local.SignedHeaders(kind, conn.Secret, "msg_http_1", body, time.Now())
+			body, err := local.SampleBody(root, kind, local.DefaultSamples[kind])
 			if err != nil {
 				t.Fatal(err)
 			}
-			status, answer := post(t, conn.IngestURL, h, body)
+			if body, err = local.Fresh(kind, body, time.Now()); err != nil {
+				t.Fatal(err)
+			}
+			target, h, err := local.Sign(conn, "msg_http_"+kind, body, time.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			status, answer := post(t, target, h, body)
 			if status != 200 {
 				t.Fatalf("%s: %d %s", kind, status, answer)
 			}
-			var a accepted
+			var a struct {
+				Data struct {
+					EventID string `json:"event_id"`
+					Events  []struct {
+						EventID string `json:"event_id"`
+					} `json:"events"`
+				} `json:"data"`
+			}
 			if err := json.Unmarshal([]byte(answer), &a); err != nil {
 				t.Fatal(err)
 			}
-			eventually(t, 30*time.Second, kind+" event processed", processed(a.Data.EventID))
+			ids := []string{a.Data.EventID}
+			if len(a.Data.Events) > 0 {
+				ids = ids[:0]
+				for _, e := range a.Data.Events {
+					ids = append(ids, e.EventID)
+				}
+			}
+			for _, id := range ids {
+				if id == "" {
+					t.Fatalf("%s answered no event id: %s", kind, answer)
+				}
+				eventually(t, 30*time.Second, kind+" event processed", processed(id))
+			}
+			t.Logf("%s: %d event(s) processed", kind, len(ids))
 		}
 	})
 

@@ -60,7 +60,6 @@ func defaultStack(t *testing.T) (*stack.Built, assertions.Template, map[string]a
 	return shared, sharedTmpl, sharedDoc
 }
 
-
 func TestEveryTopologyPartIsInTheStack(t *testing.T) {
 	_, tmpl, _ := defaultStack(t)
 	spec := topology.Default()

@@ -1,54 +1,126 @@
 package providers_test
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
+	"net/url"
+	"strconv"
 	"testing"
 	"time"
 
 	"github.com/wedsync/webhooks/shared/envelope"
 	"github.com/wedsync/webhooks/shared/inbound"
 	"github.com/wedsync/webhooks/shared/providers"
+	"github.com/wedsync/webhooks/shared/providers/mandrill"
 	"github.com/wedsync/webhooks/shared/providers/providertest"
 )
 
-var now = time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+var now = providertest.Now
 
-// harness is what the conformance suite needs to drive one provider: a secret, a way to
-// sign a body, and bodies for each case.
+// signed is what a provider adds to a request to authenticate it.
+type signed struct {
+	header map[string]string
+	query  map[string]string
+}
+
+// harness is what the conformance suite needs to drive one provider.
 type harness struct {
 	secret, otherSecret string
-	sign                func(t testing.TB, secret string, body []byte, at time.Time) map[string]string
+	// url is the connection's registered URL (Mandrill signs it).
+	url  string
+	sign func(t testing.TB, secret string, body []byte, at time.Time) signed
 	// tolerance is the scheme's timestamp tolerance; 0 when it has none.
 	tolerance   time.Duration
 	valid       []byte
 	malformed   []byte
+	malformedIs error
 	unknownType []byte
 	// unknownKept says unknown types become provider.unmapped rather than a 400.
 	unknownKept bool
 }
 
-func stripeSign(_ testing.TB, secret string, body []byte, at time.Time) map[string]string {
-	return map[string]string{"stripe-signature": providertest.StripeSignature(body, secret, at)}
+func headerOnly(h map[string]string) signed { return signed{header: h} }
+
+func timestamped(header string) func(testing.TB, string, []byte, time.Time) signed {
+	return func(_ testing.TB, secret string, body []byte, at time.Time) signed {
+		ts := strconv.FormatInt(at.Unix(), 10)
+		m := hmac.New(sha256.New, []byte(secret))
+		m.Write([]byte(ts + "." + string(body)))
+		return headerOnly(map[string]string{header: "t=" + ts + ",v1=" + hex.EncodeToString(m.Sum(nil))})
+	}
 }
 
-func customSign(t testing.TB, secret string, body []byte, at time.Time) map[string]string {
-	return providertest.StandardHeaders(t, secret, "msg_conformance", at, body)
+func mandrillBody(events string) []byte {
+	return []byte(url.Values{"mandrill_events": {events}}.Encode())
 }
+
+const mandrillURL = "https://hooks.wedsync.example/webhooks/mandrill/conn_1"
 
 var harnesses = map[string]harness{
 	"stripe": {
-		secret: "whsec_stripe_a", otherSecret: "whsec_stripe_b", sign: stripeSign, tolerance: 300 * time.Second,
+		secret: "whsec_stripe_a", otherSecret: "whsec_stripe_b", tolerance: 300 * time.Second,
+		sign: func(_ testing.TB, secret string, body []byte, at time.Time) signed {
+			return headerOnly(map[string]string{"stripe-signature": providertest.StripeSignature(body, secret, at)})
+		},
 		valid:       []byte(`{"id":"evt_1","object":"event","created":1,"type":"payment_intent.succeeded","data":{"object":{"id":"pi_1","amount":100,"currency":"usd"}}}`),
 		malformed:   []byte(`{"id":"evt_1",`),
+		malformedIs: inbound.ErrInvalidJSON,
 		unknownType: []byte(`{"id":"evt_2","object":"event","created":1,"type":"wedding.planned","data":{"object":{"id":"x"}}}`),
 		unknownKept: true,
 	},
 	"custom": {
-		secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", otherSecret: "whsec_dGhpcyBpcyBhbm90aGVyIHNlY3JldCBrZXk=",
-		sign: customSign, tolerance: 300 * time.Second,
+		secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", otherSecret: "whsec_dGhpcyBpcyBhbm90aGVyIHNlY3JldCBrZXk=", tolerance: 300 * time.Second,
+		sign: func(t testing.TB, secret string, body []byte, at time.Time) signed {
+			return headerOnly(providertest.StandardHeaders(t, secret, "msg_conformance", at, body))
+		},
 		valid:       []byte(`{"type":"booking.created","data":{"booking_id":"bk_1"}}`),
 		malformed:   []byte(`{"type":`),
+		malformedIs: inbound.ErrInvalidJSON,
 		unknownType: []byte(`{"type":"wedding.planned","data":{}}`),
+	},
+	"calendly": {
+		secret: "calendly_key_a", otherSecret: "calendly_key_b", tolerance: 180 * time.Second,
+		sign:        timestamped("calendly-webhook-signature"),
+		valid:       []byte(`{"event":"invitee.created","created_at":"2026-11-25T10:00:00Z","payload":{"uri":"https://api.calendly.com/x/invitees/I1","email":"a@example.com","name":"A","scheduled_event":{"start_time":"2026-12-01T10:00:00Z","end_time":"2026-12-01T11:00:00Z"}}}`),
+		malformed:   []byte(`{"event":`),
+		malformedIs: inbound.ErrInvalidJSON,
+		unknownType: []byte(`{"event":"wedding.planned","payload":{}}`),
+		unknownKept: true,
+	},
+	"zapier": {
+		secret: "zap_token_a", otherSecret: "zap_token_b",
+		sign: func(_ testing.TB, secret string, _ []byte, _ time.Time) signed {
+			return headerOnly(map[string]string{"authorization": "Bearer " + secret})
+		},
+		valid:       []byte(`{"event_type":"booking.created","id":"z1","data":{"booking_id":"bk_1"}}`),
+		malformed:   []byte(`{"event_type":`),
+		malformedIs: inbound.ErrInvalidJSON,
+		unknownType: []byte(`{"event_type":"wedding.planned","data":{}}`),
+	},
+	"mailchimp": {
+		secret: "mailchimp-url-key-a", otherSecret: "mailchimp-url-key-b",
+		sign: func(_ testing.TB, secret string, _ []byte, _ time.Time) signed {
+			return signed{query: map[string]string{"key": secret}}
+		},
+		valid:       []byte("type=subscribe&fired_at=2026-11-25+10%3A00%3A00&data%5Blist_id%5D=l1&data%5Bemail%5D=a%40example.com"),
+		malformed:   []byte("type=subscribe&%zz"),
+		malformedIs: inbound.ErrInvalidPayload,
+		unknownType: []byte("type=wedding_planned&data%5Blist_id%5D=l1"),
+		unknownKept: true,
+	},
+	"mandrill": {
+		secret: "mandrill_key_a", otherSecret: "mandrill_key_b", url: mandrillURL,
+		sign: func(_ testing.TB, secret string, body []byte, _ time.Time) signed {
+			form, _ := url.ParseQuery(string(body))
+			return headerOnly(map[string]string{mandrill.SignatureHeader: mandrill.Sign(secret, mandrillURL, form)})
+		},
+		valid:       mandrillBody(`[{"event":"send","_id":"m1","ts":1795600800,"msg":{"_id":"m1","email":"a@example.com","state":"sent"}}]`),
+		malformed:   mandrillBody(`[{"event":`),
+		malformedIs: inbound.ErrInvalidJSON,
+		unknownType: mandrillBody(`[{"event":"wedding_planned","_id":"m2","ts":1795600800,"msg":{"_id":"m2"}}]`),
+		unknownKept: true,
 	},
 }
 
@@ -59,9 +131,12 @@ func TestConformance(t *testing.T) {
 			t.Errorf("provider %s has no conformance harness", kind)
 			continue
 		}
-		creds := inbound.Credentials{Secrets: []string{h.secret}}
-		run := func(body []byte, header map[string]string) ([]inbound.Parsed, error) {
-			req := &inbound.Request{Method: "POST", Header: header, Body: body}
+		creds := inbound.Credentials{Secrets: []string{h.secret}, URL: h.url}
+		run := func(body []byte, s signed) ([]inbound.Parsed, error) {
+			req := &inbound.Request{Method: "POST", Header: s.header, Query: s.query, Body: body}
+			if req.Header == nil {
+				req.Header = map[string]string{}
+			}
 			v, err := p.Verify(req, creds, now)
 			if err != nil {
 				return nil, err
@@ -74,40 +149,53 @@ func TestConformance(t *testing.T) {
 				t.Fatalf("got %+v, %v", got, err)
 			}
 		})
-		t.Run(kind+"/duplicate id yields the same event id", func(t *testing.T) {
+		t.Run(kind+"/duplicate yields the same event id", func(t *testing.T) {
 			a, errA := run(h.valid, h.sign(t, h.secret, h.valid, now))
 			b, errB := run(h.valid, h.sign(t, h.secret, h.valid, now.Add(-time.Second)))
 			if errA != nil || errB != nil || envelope.EventID("c", a[0].DedupeKey) != envelope.EventID("c", b[0].DedupeKey) {
 				t.Fatalf("redelivery changed the dedupe key: %v %v", errA, errB)
 			}
 		})
-		t.Run(kind+"/bad signature", func(t *testing.T) {
+		t.Run(kind+"/tampered", func(t *testing.T) {
+			s := h.sign(t, h.secret, h.valid, now)
+			tampered := append([]byte(nil), h.valid...)
+			tampered[len(tampered)-3] ^= 0x01
+			_, err := run(tampered, s)
+			if h.url == "" && h.tolerance == 0 {
+				// Token schemes (Zapier, Mailchimp) authenticate the sender, not the body.
+				return
+			}
+			if !errors.Is(err, inbound.ErrInvalidSignature) {
+				t.Fatalf("got %v", err)
+			}
+		})
+		t.Run(kind+"/another secret", func(t *testing.T) {
 			_, err := run(h.valid, h.sign(t, h.otherSecret, h.valid, now))
 			if !errors.Is(err, inbound.ErrInvalidSignature) {
 				t.Fatalf("got %v", err)
 			}
 		})
-		t.Run(kind+"/unsigned", func(t *testing.T) {
-			_, err := run(h.valid, map[string]string{})
+		t.Run(kind+"/missing", func(t *testing.T) {
+			_, err := run(h.valid, signed{})
 			if !errors.Is(err, inbound.ErrMissingSignature) {
 				t.Fatalf("got %v", err)
 			}
 		})
 		if h.tolerance > 0 {
-			t.Run(kind+"/stale timestamp", func(t *testing.T) {
+			t.Run(kind+"/stale", func(t *testing.T) {
 				_, err := run(h.valid, h.sign(t, h.secret, h.valid, now.Add(-h.tolerance-time.Second)))
 				if !errors.Is(err, inbound.ErrStaleTimestamp) {
 					t.Fatalf("got %v", err)
 				}
 			})
 		}
-		t.Run(kind+"/malformed body", func(t *testing.T) {
+		t.Run(kind+"/malformed", func(t *testing.T) {
 			_, err := run(h.malformed, h.sign(t, h.secret, h.malformed, now))
-			if !errors.Is(err, inbound.ErrInvalidJSON) {
-				t.Fatalf("got %v", err)
+			if !errors.Is(err, h.malformedIs) {
+				t.Fatalf("got %v, want %v", err, h.malformedIs)
 			}
 		})
-		t.Run(kind+"/unknown event type", func(t *testing.T) {
+		t.Run(kind+"/unmapped type", func(t *testing.T) {
 			got, err := run(h.unknownType, h.sign(t, h.secret, h.unknownType, now))
 			if h.unknownKept {
 				if err != nil || got[0].Type != envelope.ProviderUnmapped {

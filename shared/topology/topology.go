@@ -149,6 +149,10 @@ func Default() Spec {
 		Functions: []Function{
 			ingest("stripe"),
 			ingest("custom"),
+			ingest("calendly"),
+			ingest("mailchimp"),
+			ingest("mandrill"),
+			ingest("zapier"),
 			{
 				Name:        "api",
 				Description: "the tenants' management API",
