@@ -19,6 +19,8 @@ import (
 	"github.com/wedsync/webhooks/shared/ingest"
 	"github.com/wedsync/webhooks/shared/process"
 	"github.com/wedsync/webhooks/shared/providers/custom"
+	"github.com/wedsync/webhooks/shared/providers/mailchimp"
+	"github.com/wedsync/webhooks/shared/providers/mandrill"
 	"github.com/wedsync/webhooks/shared/providers/providertest"
 	"github.com/wedsync/webhooks/shared/providers/stripe"
 	"github.com/wedsync/webhooks/shared/queue"
@@ -29,6 +31,9 @@ import (
 
 const (
 	tenant       = "tenant-a"
+	mandrillKey  = "mandrill-key-for-tests"
+	mandrillURL  = "https://hooks.example.com/webhooks/mandrill/conn-mandrill"
+	mailchimpKey = "mailchimp-url-key-for-tests"
 	stripeSecret = "whsec_stripe_test_secret_0123456789"
 	customSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 )
@@ -47,6 +52,8 @@ type pipeline struct {
 	// healthyStripe shares stripe's tables and queue but not its faults or deadline: the
 	// provider's retry after an outage.
 	healthyStripe *ingest.Handler
+	mandrill      *ingest.Handler
+	mailchimp     *ingest.Handler
 	process       *process.Handler
 }
 
@@ -73,8 +80,10 @@ func newPipeline(t *testing.T, o options) *pipeline {
 		{ID: "conn-stripe", Kind: "stripe", Status: store.ConnectionActive},
 		{ID: "conn-custom", Kind: "custom", Status: store.ConnectionActive},
 		{ID: "conn-disabled", Kind: "stripe", Status: store.ConnectionDisabled},
+		{ID: "conn-mandrill", Kind: "mandrill", Status: store.ConnectionActive, Config: map[string]string{"url": mandrillURL}},
+		{ID: "conn-mailchimp", Kind: "mailchimp", Status: store.ConnectionActive},
 	} {
-		secret := map[string]string{"stripe": stripeSecret, "custom": customSecret}[c.Kind]
+		secret := map[string]string{"stripe": stripeSecret, "custom": customSecret, "mandrill": mandrillKey, "mailchimp": mailchimpKey}[c.Kind]
 		sealed, err := secrets.SealSet(context.Background(), &secrets.Envelope{Client: kmsAdmin, KeyID: keyID},
 			secrets.Scope{TenantID: tenant, ResourceID: c.ID}, secrets.Set{{Secret: secret}})
 		if err != nil {
@@ -109,6 +118,8 @@ func newPipeline(t *testing.T, o options) *pipeline {
 		stripe:        handler(stripe.Provider{}, fdb, fsqs, fkms),
 		custom:        handler(custom.Provider{}, fdb, fsqs, fkms),
 		healthyStripe: handler(stripe.Provider{}, db, sqsClient, kmsAdmin),
+		mandrill:      handler(mandrill.Provider{}, fdb, fsqs, fkms),
+		mailchimp:     handler(mailchimp.Provider{}, fdb, fsqs, fkms),
 		process:       &process.Handler{Events: &store.Events{DB: db, Table: tables["events"]}, Now: clock, Logger: logger},
 	}
 }
