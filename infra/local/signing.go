@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/wedsync/webhooks/shared/providers/mandrill"
@@ -21,7 +22,7 @@ import (
 // DefaultSamples names each provider's default sample for make send.
 var DefaultSamples = map[string]string{
 	"stripe": "payment_intent.succeeded", "custom": "booking.created", "calendly": "invitee.created",
-	"zapier": "booking.updated", "mailchimp": "subscribe", "mandrill": "events",
+	"zapier": "booking.updated", "mailchimp": "subscribe", "mandrill": "events", "paypal": "PAYMENT.CAPTURE.COMPLETED",
 }
 
 // SampleBody reads a provider's sample as it would post it: JSON as is, Mailchimp's form
@@ -53,6 +54,8 @@ func Fresh(kind string, body []byte, at time.Time) ([]byte, error) {
 	switch kind {
 	case "stripe", "zapier":
 		return setJSON(body, "id", "evt_local_"+suffix)
+	case "paypal":
+		return setJSON(body, "id", "WH-LOCAL-"+suffix)
 	case "calendly":
 		return setJSON(body, "created_at", at.UTC().Format(time.RFC3339Nano))
 	case "mailchimp":
@@ -100,6 +103,9 @@ func Sign(conn ConnectionState, msgID string, body []byte, at time.Time) (string
 	case "mailchimp":
 		return conn.IngestURL + "?key=" + url.QueryEscape(conn.Secret),
 			map[string]string{"content-type": "application/x-www-form-urlencoded"}, nil
+	case "paypal":
+		h, err := signPayPal(conn, body, at)
+		return conn.IngestURL, h, err
 	case "mandrill":
 		form, err := url.ParseQuery(string(body))
 		if err != nil {
@@ -149,6 +155,8 @@ func devSecret(kind string) string {
 		return "zap_" + base64.RawURLEncoding.EncodeToString(b)
 	case "calendly", "mandrill":
 		return base64.RawURLEncoding.EncodeToString(b)
+	case "paypal":
+		return "WH-DEV-" + strings.ToUpper(hex.EncodeToString(b[:8]))
 	default:
 		return stdwebhooks.SecretPrefix + base64.StdEncoding.EncodeToString(b)
 	}

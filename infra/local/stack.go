@@ -33,6 +33,7 @@ type Stack struct {
 	cfg       Config
 	lockFile  *os.File
 	emulators []*emulator.Process
+	certs     *certServer
 	pools     []*Pool
 	invokers  map[string]Invoker
 	server    *http.Server
@@ -112,6 +113,11 @@ func Start(ctx context.Context, cfg Config) (s *Stack, err error) {
 	for name, q := range queues {
 		s.state.Queues[name], s.state.DLQs[name] = q.URL, q.DLQURL
 	}
+	if s.certs, err = startCertServer(cfg.StateDir); err != nil {
+		listener.Close()
+		return nil, err
+	}
+	s.state.PayPalCertHost, s.state.PayPalCAPEM = s.certs.host, s.certs.caPEM
 	if err := s.seed(ctx, previous); err != nil {
 		listener.Close()
 		return nil, err
@@ -243,7 +249,11 @@ func (s *Stack) seed(ctx context.Context, previous State) error {
 			Config: config, SealedSecrets: sealed, CreatedAt: time.Now().UTC()}); err != nil {
 			return err
 		}
-		s.state.Connections[kind] = ConnectionState{ID: id, Kind: kind, IngestURL: ingestURL, Secret: secret}
+		cs := ConnectionState{ID: id, Kind: kind, IngestURL: ingestURL, Secret: secret}
+		if kind == "paypal" {
+			cs.CertURL, cs.SignerKey = s.certs.certURL, s.certs.keyPath
+		}
+		s.state.Connections[kind] = cs
 	}
 	return nil
 }
@@ -291,6 +301,9 @@ func FunctionEnv(f topology.Function, st State, extra []string) ([]string, error
 	for k, v := range res {
 		env = append(env, k+"="+v)
 	}
+	if f.Name == "ingest-paypal" && st.PayPalCertHost != "" {
+		env = append(env, "WEDSYNC_PAYPAL_CERT_HOSTS="+st.PayPalCertHost, "WEDSYNC_PAYPAL_CA_PEM="+st.PayPalCAPEM)
+	}
 	return append(env, extra...), nil
 }
 
@@ -320,6 +333,7 @@ func (s *Stack) Stop() {
 	for _, p := range s.pools {
 		p.Stop()
 	}
+	s.certs.stop()
 	for _, p := range s.emulators {
 		p.Stop()
 	}

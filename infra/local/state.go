@@ -14,21 +14,23 @@ import (
 // State is what a running stack writes to .dev/stack.json so that scripts, tests and the
 // make targets can drive it without reading its output. Secrets are reused on the next run.
 type State struct {
-	URL          string                     `json:"url"`
-	Addr         string                     `json:"addr"`
-	DynamoDB     string                     `json:"dynamodb_endpoint"`
-	SQS          string                     `json:"sqs_endpoint"`
-	KMS          string                     `json:"kms_endpoint"`
-	KMSKeyID     string                     `json:"kms_key_id"`
-	Tables       map[string]string          `json:"tables"`
-	Queues       map[string]string          `json:"queues"`
-	DLQs         map[string]string          `json:"dlqs"`
-	Tenant       string                     `json:"tenant"`
-	APIKey       string                     `json:"api_key"`
-	CursorSecret string                     `json:"cursor_secret"`
-	Connections  map[string]ConnectionState `json:"connections"`
-	Pids         []int                      `json:"pids"`
-	Running      bool                       `json:"running"`
+	URL            string                     `json:"url"`
+	Addr           string                     `json:"addr"`
+	DynamoDB       string                     `json:"dynamodb_endpoint"`
+	SQS            string                     `json:"sqs_endpoint"`
+	KMS            string                     `json:"kms_endpoint"`
+	KMSKeyID       string                     `json:"kms_key_id"`
+	PayPalCertHost string                     `json:"paypal_cert_host"`
+	PayPalCAPEM    string                     `json:"paypal_ca_pem"`
+	Tables         map[string]string          `json:"tables"`
+	Queues         map[string]string          `json:"queues"`
+	DLQs           map[string]string          `json:"dlqs"`
+	Tenant         string                     `json:"tenant"`
+	APIKey         string                     `json:"api_key"`
+	CursorSecret   string                     `json:"cursor_secret"`
+	Connections    map[string]ConnectionState `json:"connections"`
+	Pids           []int                      `json:"pids"`
+	Running        bool                       `json:"running"`
 }
 
 // ConnectionState is one seeded connection.
@@ -37,6 +39,9 @@ type ConnectionState struct {
 	Kind      string `json:"kind"`
 	IngestURL string `json:"ingest_url"`
 	Secret    string `json:"secret"`
+	// CertURL and SignerKey let make send sign as PayPal (PayPal connections only).
+	CertURL   string `json:"cert_url,omitempty"`
+	SignerKey string `json:"signer_key,omitempty"`
 }
 
 // StatePath is where a stack keeps its state under dir.

@@ -3,10 +3,14 @@ package providers_test
 import (
 	"crypto/hmac"
 	"crypto/sha256"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -14,6 +18,8 @@ import (
 	"github.com/wedsync/webhooks/shared/inbound"
 	"github.com/wedsync/webhooks/shared/providers"
 	"github.com/wedsync/webhooks/shared/providers/mandrill"
+	"github.com/wedsync/webhooks/shared/providers/paypal"
+	"github.com/wedsync/webhooks/shared/providers/paypal/testca"
 	"github.com/wedsync/webhooks/shared/providers/providertest"
 )
 
@@ -39,6 +45,10 @@ type harness struct {
 	unknownType []byte
 	// unknownKept says unknown types become provider.unmapped rather than a 400.
 	unknownKept bool
+	// tamperSigned says the signature covers the body although the scheme has no timestamp.
+	tamperSigned bool
+	// provider, when set, replaces the registry's (PayPal's test certificate hosts).
+	provider func(t testing.TB) inbound.Provider
 }
 
 func headerOnly(h map[string]string) signed { return signed{header: h} }
@@ -125,11 +135,15 @@ var harnesses = map[string]harness{
 }
 
 func TestConformance(t *testing.T) {
+	harnesses["paypal"] = paypalHarness(t)
 	for kind, p := range providers.Registry() {
 		h, ok := harnesses[kind]
 		if !ok {
 			t.Errorf("provider %s has no conformance harness", kind)
 			continue
+		}
+		if h.provider != nil {
+			p = h.provider(t)
 		}
 		creds := inbound.Credentials{Secrets: []string{h.secret}, URL: h.url}
 		run := func(body []byte, s signed) ([]inbound.Parsed, error) {
@@ -161,7 +175,7 @@ func TestConformance(t *testing.T) {
 			tampered := append([]byte(nil), h.valid...)
 			tampered[len(tampered)-3] ^= 0x01
 			_, err := run(tampered, s)
-			if h.url == "" && h.tolerance == 0 {
+			if h.url == "" && h.tolerance == 0 && !h.tamperSigned {
 				// Token schemes (Zapier, Mailchimp) authenticate the sender, not the body.
 				return
 			}
@@ -207,5 +221,46 @@ func TestConformance(t *testing.T) {
 				t.Fatalf("got %v", err)
 			}
 		})
+	}
+}
+
+// paypalHarness serves a test CA's message-verification certificate over TLS on loopback
+// and signs as PayPal does with its key.
+func paypalHarness(t *testing.T) harness {
+	ca, err := testca.New(now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chain, key, err := ca.Leaf("messageverificationcerts.paypal.com", now.Add(-time.Hour), now.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tlsCert, err := ca.ServerTLS(now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write(chain) }))
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{tlsCert}}
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	certURL := srv.URL + paypal.CertPathPrefix + "CERT-test"
+	return harness{
+		secret: "WH-CONFORMANCE-A", otherSecret: "WH-CONFORMANCE-B",
+		provider: func(testing.TB) inbound.Provider {
+			return paypal.Provider{Certs: &paypal.Certs{Hosts: []string{strings.TrimPrefix(srv.URL, "https://")}, Roots: ca.Pool(), Fetch: paypal.HTTPFetch(ca.Pool())}}
+		},
+		sign: func(t testing.TB, webhookID string, body []byte, at time.Time) signed {
+			h, err := testca.Headers(key, certURL, "trans-conformance", webhookID, body, at)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return headerOnly(h)
+		},
+		tamperSigned: true,
+		valid:        []byte(`{"id":"WH-1","event_type":"PAYMENT.CAPTURE.COMPLETED","create_time":"2026-11-25T10:00:00Z","resource":{"id":"c1","amount":{"currency_code":"USD","value":"1.00"}}}`),
+		malformed:    []byte(`{"id":"WH-1",`),
+		malformedIs:  inbound.ErrInvalidJSON,
+		unknownType:  []byte(`{"id":"WH-2","event_type":"WEDDING.PLANNED","resource":{"id":"x"}}`),
+		unknownKept:  true,
 	}
 }

@@ -6,11 +6,13 @@ import (
 	"github.com/wedsync/webhooks/shared/providers/custom"
 	"github.com/wedsync/webhooks/shared/providers/mailchimp"
 	"github.com/wedsync/webhooks/shared/providers/mandrill"
+	"github.com/wedsync/webhooks/shared/providers/paypal"
 	"github.com/wedsync/webhooks/shared/providers/stripe"
 	"github.com/wedsync/webhooks/shared/providers/zapier"
 )
 
-// Registry returns every provider by kind. Adding a provider means adding it here.
+// Registry returns every provider by kind, configured for production. Adding a provider
+// means adding it here.
 func Registry() map[string]inbound.Provider {
 	all := []inbound.Provider{
 		stripe.Provider{},
@@ -18,6 +20,7 @@ func Registry() map[string]inbound.Provider {
 		calendly.Provider{},
 		mailchimp.Provider{},
 		mandrill.Provider{},
+		paypal.New(),
 		zapier.Provider{},
 	}
 	r := make(map[string]inbound.Provider, len(all))

@@ -152,6 +152,7 @@ func Default() Spec {
 			ingest("calendly"),
 			ingest("mailchimp"),
 			ingest("mandrill"),
+			ingest("paypal"),
 			ingest("zapier"),
 			{
 				Name:        "api",
