@@ -12,6 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/smithy-go/middleware"
+
+	"github.com/wedsync/webhooks/shared/secrets"
 )
 
 // MaxAttempts is how many times the SDK tries a call.
@@ -91,4 +93,25 @@ func Duration(name string, def time.Duration) (time.Duration, error) {
 		return 0, fmt.Errorf("%s=%q is not a duration", name, v)
 	}
 	return d, nil
+}
+
+// LoadWithSealer loads the AWS config and the sealer of the stage: the KMS envelope when
+// WEDSYNC_KMS_KEY_ID is set, plaintext only in the local and test stages.
+func LoadWithSealer(ctx context.Context, stage string) (aws.Config, secrets.Sealer, error) {
+	cfg, err := Load(ctx)
+	if err != nil {
+		return aws.Config{}, nil, err
+	}
+	sealer, err := secrets.ForStage(stage, os.Getenv("WEDSYNC_KMS_KEY_ID"), KMS(cfg))
+	return cfg, sealer, err
+}
+
+// AllowLoopback reads WEDSYNC_ALLOW_LOOPBACK_ENDPOINTS, the local stack's SSRF exception,
+// and refuses it in any other stage.
+func AllowLoopback(stage string) (bool, error) {
+	allow := os.Getenv("WEDSYNC_ALLOW_LOOPBACK_ENDPOINTS") == "true"
+	if allow && stage != secrets.StageLocal && stage != secrets.StageTest {
+		return false, fmt.Errorf("WEDSYNC_ALLOW_LOOPBACK_ENDPOINTS is allowed only in the local stack")
+	}
+	return allow, nil
 }

@@ -11,7 +11,6 @@ import (
 
 	"github.com/wedsync/webhooks/shared/awsenv"
 	"github.com/wedsync/webhooks/shared/queue"
-	"github.com/wedsync/webhooks/shared/secrets"
 	"github.com/wedsync/webhooks/shared/ssrf"
 	"github.com/wedsync/webhooks/shared/store"
 	"github.com/wedsync/webhooks/shared/topology"
@@ -52,15 +51,11 @@ func DeliverFromEnv(ctx context.Context) (*Deliver, error) {
 	if err != nil {
 		return nil, err
 	}
-	allowLoopback := os.Getenv("WEDSYNC_ALLOW_LOOPBACK_ENDPOINTS") == "true"
-	if allowLoopback && env["WEDSYNC_STAGE"] != secrets.StageLocal && env["WEDSYNC_STAGE"] != secrets.StageTest {
-		return nil, fmt.Errorf("WEDSYNC_ALLOW_LOOPBACK_ENDPOINTS is allowed only in the local stack")
-	}
-	cfg, err := awsenv.Load(ctx)
+	allowLoopback, err := awsenv.AllowLoopback(env["WEDSYNC_STAGE"])
 	if err != nil {
 		return nil, err
 	}
-	sealer, err := secrets.ForStage(env["WEDSYNC_STAGE"], os.Getenv("WEDSYNC_KMS_KEY_ID"), awsenv.KMS(cfg))
+	cfg, sealer, err := awsenv.LoadWithSealer(ctx, env["WEDSYNC_STAGE"])
 	if err != nil {
 		return nil, err
 	}

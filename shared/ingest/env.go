@@ -9,7 +9,6 @@ import (
 	"github.com/wedsync/webhooks/shared/awsenv"
 	"github.com/wedsync/webhooks/shared/inbound"
 	"github.com/wedsync/webhooks/shared/queue"
-	"github.com/wedsync/webhooks/shared/secrets"
 	"github.com/wedsync/webhooks/shared/store"
 )
 
@@ -35,11 +34,7 @@ func FromEnv(ctx context.Context, provider inbound.Provider) (*Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := awsenv.Load(ctx)
-	if err != nil {
-		return nil, err
-	}
-	sealer, err := secrets.ForStage(env["WEDSYNC_STAGE"], os.Getenv("WEDSYNC_KMS_KEY_ID"), awsenv.KMS(cfg))
+	cfg, sealer, err := awsenv.LoadWithSealer(ctx, env["WEDSYNC_STAGE"])
 	if err != nil {
 		return nil, err
 	}

@@ -227,21 +227,9 @@ func (t *Deliveries) ListBySubscription(ctx context.Context, subscriptionID, cur
 
 // ListDue returns the ids of up to limit live deliveries per shard due at or before now.
 func (t *Deliveries) ListDue(ctx context.Context, now time.Time, limit int32) ([]string, error) {
-	var ids []string
-	for shard := range int64(DueShards) {
-		out, err := t.DB.Query(ctx, &dynamodb.QueryInput{
-			TableName:                 aws.String(t.Table),
-			IndexName:                 aws.String(IndexDue),
-			KeyConditionExpression:    aws.String("due_shard = :s AND next_attempt_at <= :now"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{":s": n(shard), ":now": n(millis(now))},
-			Limit:                     aws.Int32(limit),
-		})
-		if err != nil {
-			return nil, fmt.Errorf("list due deliveries (shard %d): %w", shard, err)
-		}
-		for _, item := range out.Items {
-			ids = append(ids, getS(item, "id"))
-		}
+	ids, err := queryShards(ctx, t.DB, t.Table, IndexDue, "due_shard", "next_attempt_at <= :c", DueShards, millis(now), int64(limit))
+	if err != nil {
+		return nil, fmt.Errorf("list due deliveries: %w", err)
 	}
 	return ids, nil
 }

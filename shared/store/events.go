@@ -216,19 +216,27 @@ func (e *Events) ListByTenant(ctx context.Context, tenantID string, f EventFilte
 // ListUnprocessed returns the ids of up to limit events per shard received before cutoff
 // and not yet processed, oldest first.
 func (e *Events) ListUnprocessed(ctx context.Context, cutoff time.Time, limit int32) ([]string, error) {
+	ids, err := queryShards(ctx, e.DB, e.Table, IndexUnprocessed, "pending_shard", "received_at < :c", PendingShards, millis(cutoff), int64(limit))
+	if err != nil {
+		return nil, fmt.Errorf("list unprocessed events: %w", err)
+	}
+	return ids, nil
+}
+
+// queryShards asks each shard of a sparse index for the ids whose sort key meets cond
+// (which names its value :c).
+func queryShards(ctx context.Context, db DynamoDB, table, index, shardAttr, cond string, shards int, value, limit int64) ([]string, error) {
 	var ids []string
-	for shard := range int64(PendingShards) {
-		out, err := e.DB.Query(ctx, &dynamodb.QueryInput{
-			TableName:              aws.String(e.Table),
-			IndexName:              aws.String(IndexUnprocessed),
-			KeyConditionExpression: aws.String("pending_shard = :s AND received_at < :c"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{
-				":s": n(shard), ":c": n(millis(cutoff)),
-			},
-			Limit: aws.Int32(limit),
+	for shard := range int64(shards) {
+		out, err := db.Query(ctx, &dynamodb.QueryInput{
+			TableName:                 aws.String(table),
+			IndexName:                 aws.String(index),
+			KeyConditionExpression:    aws.String(shardAttr + " = :s AND " + cond),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":s": n(shard), ":c": n(value)},
+			Limit:                     aws.Int32(int32(limit)),
 		})
 		if err != nil {
-			return nil, fmt.Errorf("list unprocessed events (shard %d): %w", shard, err)
+			return nil, fmt.Errorf("shard %d: %w", shard, err)
 		}
 		for _, item := range out.Items {
 			ids = append(ids, getS(item, "id"))
