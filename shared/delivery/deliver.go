@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/wedsync/webhooks/shared/envelope"
+	"github.com/wedsync/webhooks/shared/metrics"
 	"github.com/wedsync/webhooks/shared/queue"
 	"github.com/wedsync/webhooks/shared/retry"
 	"github.com/wedsync/webhooks/shared/secrets"
@@ -108,6 +109,8 @@ type Deliver struct {
 	// AllowLoopback is the local stack's exception: http to loopback endpoints.
 	AllowLoopback bool
 	Logger        *slog.Logger
+	// Metrics receives deliveries succeeded, failed and exhausted, and delivery latency.
+	Metrics *metrics.Recorder
 
 	randMu sync.Mutex
 	Rand   *rand.Rand
@@ -166,9 +169,13 @@ func (h *Deliver) deliverMessage(ctx context.Context, msg events.SQSMessage) err
 	if err != nil {
 		return err
 	}
+	attempts := len(d.Attempts)
 	next, err := h.attempt(ctx, &d, now)
 	if err != nil {
 		return err
+	}
+	if len(d.Attempts) > attempts {
+		h.record(d)
 	}
 	d.UpdatedAt = h.Now().UTC()
 	if err := h.Deliveries.Release(ctx, d, owner); err != nil {
@@ -178,6 +185,21 @@ func (h *Deliver) deliverMessage(ctx context.Context, msg events.SQSMessage) err
 		return h.later(ctx, d.ID, next)
 	}
 	return nil
+}
+
+// record emits the metrics of an attempt just made.
+func (h *Deliver) record(d store.Delivery) {
+	fn := metrics.Dim{Name: "Function", Value: "deliver"}
+	switch d.Status {
+	case store.DeliveryDelivered:
+		h.Metrics.Add("DeliveriesSucceeded", metrics.Count, 1, fn)
+		last := d.Attempts[len(d.Attempts)-1]
+		h.Metrics.Add("DeliveryLatency", metrics.Milliseconds, float64(last.At.Sub(d.CreatedAt).Milliseconds()+last.LatencyMS), fn)
+	case store.DeliveryExhausted:
+		h.Metrics.Add("DeliveriesExhausted", metrics.Count, 1, fn)
+	default:
+		h.Metrics.Add("DeliveriesFailed", metrics.Count, 1, fn)
+	}
 }
 
 // later queues the delivery again when SQS can carry the wait; longer waits are left to

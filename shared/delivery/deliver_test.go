@@ -78,6 +78,9 @@ func TestSignedDeliveriesVerify(t *testing.T) {
 	if d.Status != store.DeliveryDelivered || len(d.Attempts) != 1 || d.Attempts[0].StatusCode != 200 {
 		t.Fatalf("record %+v", d)
 	}
+	if m := r.metrics.String(); !strings.Contains(m, `"DeliveriesSucceeded":1`) || !strings.Contains(m, `"DeliveryLatency"`) {
+		t.Fatalf("metrics %s", m)
+	}
 
 	newSecret := "whsec_" + base64.StdEncoding.EncodeToString([]byte("a rotated secret of 32 bytes!!!!"))
 	scope := secrets.Scope{TenantID: tenant, ResourceID: sub.ID}

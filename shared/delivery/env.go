@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/wedsync/webhooks/shared/awsenv"
+	"github.com/wedsync/webhooks/shared/metrics"
 	"github.com/wedsync/webhooks/shared/queue"
 	"github.com/wedsync/webhooks/shared/ssrf"
 	"github.com/wedsync/webhooks/shared/store"
@@ -76,6 +77,7 @@ func DeliverFromEnv(ctx context.Context) (*Deliver, error) {
 		EndpointConcurrency: concurrency,
 		Rand:                rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(os.Getpid()))),
 		Logger:              slog.New(slog.NewJSONHandler(os.Stdout, nil)).With("function", "deliver"),
+		Metrics:             &metrics.Recorder{W: os.Stdout},
 	}, nil
 }
 

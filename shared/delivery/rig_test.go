@@ -1,6 +1,7 @@
 package delivery_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/wedsync/webhooks/shared/delivery"
 	"github.com/wedsync/webhooks/shared/envelope"
+	"github.com/wedsync/webhooks/shared/metrics"
 	"github.com/wedsync/webhooks/shared/queue"
 	"github.com/wedsync/webhooks/shared/secrets"
 	"github.com/wedsync/webhooks/shared/ssrf"
@@ -107,6 +109,7 @@ type rig struct {
 	fanout        *delivery.Fanout
 	deliver       *delivery.Deliver
 	scheduler     *delivery.Scheduler
+	metrics       *bytes.Buffer
 }
 
 func newRig(t *testing.T) *rig {
@@ -134,6 +137,8 @@ func newRig(t *testing.T) *rig {
 		Client: ssrf.NewGuard(true).Client(5 * time.Second), Now: r.clock.Now, Timeout: 5 * time.Second,
 		AllowLoopback: true, Logger: logger,
 	}
+	r.metrics = &bytes.Buffer{}
+	r.deliver.Metrics = &metrics.Recorder{W: r.metrics, Now: r.clock.Now}
 	r.scheduler = &delivery.Scheduler{Events: r.events, EventsQueue: eq, Deliveries: r.deliveries, DeliveriesQueue: dq,
 		Now: r.clock.Now, Logger: logger}
 	return r

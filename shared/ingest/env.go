@@ -8,6 +8,7 @@ import (
 
 	"github.com/wedsync/webhooks/shared/awsenv"
 	"github.com/wedsync/webhooks/shared/inbound"
+	"github.com/wedsync/webhooks/shared/metrics"
 	"github.com/wedsync/webhooks/shared/queue"
 	"github.com/wedsync/webhooks/shared/store"
 )
@@ -52,5 +53,6 @@ func FromEnv(ctx context.Context, provider inbound.Provider) (*Handler, error) {
 		Now:       time.Now,
 		Retention: retention,
 		Logger:    slog.New(slog.NewJSONHandler(os.Stdout, nil)).With("function", "ingest-"+provider.Kind()),
+		Metrics:   &metrics.Recorder{W: os.Stdout},
 	}, nil
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/wedsync/webhooks/shared/envelope"
 	"github.com/wedsync/webhooks/shared/httpx"
 	"github.com/wedsync/webhooks/shared/inbound"
+	"github.com/wedsync/webhooks/shared/metrics"
 	"github.com/wedsync/webhooks/shared/store"
 )
 
@@ -52,6 +53,8 @@ type Handler struct {
 	// Retention is how long events are kept; 0 keeps them forever.
 	Retention time.Duration
 	Logger    *slog.Logger
+	// Metrics receives events received, rejected (by reason) and duplicates.
+	Metrics *metrics.Recorder
 }
 
 // Accepted is the data of a successful answer for one event.
@@ -65,8 +68,10 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 	requestID := req.RequestContext.RequestID
 	accepted, probe, err := h.ingest(ctx, &req)
 	log := h.Logger.With("request_id", requestID, "provider", h.Provider.Kind(), "connection_id", req.PathParameters["connectionId"])
+	provider := metrics.Dim{Name: "Provider", Value: h.Provider.Kind()}
 	if err != nil {
 		p := httpx.ProblemFor(err)
+		h.Metrics.Add("EventsRejected", metrics.Count, 1, provider, metrics.Dim{Name: "Reason", Value: p.Code})
 		if p.Status >= 500 {
 			log.ErrorContext(ctx, "ingest failed", "status", p.Status, "code", p.Code, "error", err.Error())
 		} else {
@@ -84,6 +89,11 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 	}
 	for _, a := range accepted {
 		log.InfoContext(ctx, "event accepted", "event_id", a.EventID, "duplicate", a.Duplicate)
+		if a.Duplicate {
+			h.Metrics.Add("Duplicates", metrics.Count, 1, provider)
+		} else {
+			h.Metrics.Add("EventsReceived", metrics.Count, 1, provider)
+		}
 	}
 	if b, ok := h.Provider.(inbound.Batcher); ok && b.Batched() {
 		batch := Batch{Events: accepted}
