@@ -20,7 +20,7 @@ import (
 // WEDSYNC_ALLOW_LOOPBACK_ENDPOINTS (the local stack only).
 func FromEnv(ctx context.Context) (*Server, error) {
 	tables := []string{topology.TableAPIKeys, topology.TableConnections, topology.TableSubscriptions, topology.TableEvents,
-		topology.TableIdempotencyKeys, topology.TableDeliveries}
+		topology.TableIdempotencyKeys, topology.TableDeliveries, topology.TableRateLimits}
 	names := []string{"WEDSYNC_STAGE", "WEDSYNC_CURSOR_SECRET", topology.QueueEnv(topology.QueueDeliveries)}
 	for _, t := range tables {
 		names = append(names, topology.TableEnv(t))

@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/wedsync/webhooks/shared/store"
 )
 
 func TestErrors(t *testing.T) {
@@ -84,5 +86,23 @@ func TestIdempotencyKey(t *testing.T) {
 	again := e.call("POST", "/v1/subscriptions", keyA, map[string]any{"event_types": []string{"x"}}, "idempotency-key", "bad-1")
 	if failed.status != 422 || again.status != 422 || failed.raw != again.raw {
 		t.Fatalf("a rejected write should replay its rejection: %d / %d", failed.status, again.status)
+	}
+}
+
+func TestRateLimit(t *testing.T) {
+	e := newEnv(t)
+	e.server.RateLimits = &store.RateLimits{DB: e.db, Table: e.tables["rate_limits"]}
+	e.server.RatePerSecond = 2
+	for i := range 2 {
+		if a := e.call("GET", "/v1/event-types", keyA, nil); a.status != 200 {
+			t.Fatalf("request %d: %d", i+1, a.status)
+		}
+	}
+	a := e.call("GET", "/v1/event-types", keyA, nil)
+	if a.status != http.StatusTooManyRequests || a.Error.Code != "RATE_LIMITED" || a.header.Get("retry-after") != "1" {
+		t.Fatalf("third request in a second: %d %s", a.status, a.raw)
+	}
+	if a := e.call("GET", "/v1/event-types", keyB, nil); a.status != 200 {
+		t.Fatalf("tenant B is limited by tenant A's requests: %d", a.status)
 	}
 }

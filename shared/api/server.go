@@ -64,6 +64,14 @@ type IdempotencyStore interface {
 	Abandon(ctx context.Context, scope string) error
 }
 
+// RateLimiter counts a key's uses per second across every container.
+type RateLimiter interface {
+	Take(ctx context.Context, key string, perSecond int, now time.Time) (bool, error)
+}
+
+// DefaultRatePerSecond is each tenant's request rate on the management API.
+const DefaultRatePerSecond = 50
+
 // Server is the management API.
 type Server struct {
 	Keys          KeyStore
@@ -73,6 +81,9 @@ type Server struct {
 	Idempotency   IdempotencyStore
 	Deliveries    DeliveryStore
 	Tester        TestSender
+	// RateLimits, when set, holds each tenant to RatePerSecond requests.
+	RateLimits    RateLimiter
+	RatePerSecond int
 	Sealer        secrets.Sealer
 	Cursors       Cursors
 	// PublicURL is the base of ingest URLs; empty means the request's own host.
@@ -144,6 +155,20 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx = context.WithValue(ctx, tenantKey, tenant)
 	ctx = context.WithValue(ctx, baseURLKey, requestBase(r))
 	r = r.WithContext(ctx)
+	if s.RateLimits != nil {
+		limit := s.RatePerSecond
+		if limit <= 0 {
+			limit = DefaultRatePerSecond
+		}
+		ok, err := s.RateLimits.Take(ctx, "api#"+tenant, limit, s.Now())
+		if err != nil {
+			s.Logger.ErrorContext(ctx, "rate limit failed", "request_id", requestID(ctx), "error", err.Error())
+		} else if !ok {
+			w.Header().Set("retry-after", "1")
+			writeError(w, newError(ctx, http.StatusTooManyRequests, "too many requests; retry after a second"))
+			return
+		}
+	}
 	if key := r.Header.Get("idempotency-key"); key != "" && r.Method != http.MethodGet && r.Method != http.MethodHead {
 		s.idempotent(w, r, tenant, key)
 		return

@@ -160,7 +160,7 @@ func Default() Spec {
 				Routes:      []Route{{Method: "ANY", Path: "/v1/{proxy+}"}},
 				Tables: map[string]Access{
 					TableAPIKeys: Read, TableConnections: Full, TableSubscriptions: Full,
-					TableEvents: ReadWrite, TableIdempotencyKeys: Full, TableDeliveries: ReadWrite,
+					TableEvents: ReadWrite, TableIdempotencyKeys: Full, TableDeliveries: ReadWrite, TableRateLimits: Write,
 				},
 				Queues:   map[string]Access{QueueDeliveries: Send},
 				Secrets:  SealSecrets,
