@@ -2,23 +2,30 @@ package api
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"github.com/wedsync/webhooks/shared/delivery"
+	"github.com/wedsync/webhooks/shared/envelope"
 	"github.com/wedsync/webhooks/shared/store"
 )
 
 // DeliveryStore reads deliveries.
 type DeliveryStore interface {
 	Get(ctx context.Context, id string) (store.Delivery, error)
+	Reschedule(ctx context.Context, tenantID, id string, now time.Time) error
 	ListBySubscription(ctx context.Context, subscriptionID, cursor string, limit int32) (store.Page[store.Delivery], error)
 }
 
-// TestSender sends a subscription a test event.
+// TestSender sends test events, retries deliveries and replays events, through the
+// ordinary delivery path.
 type TestSender interface {
 	SendTest(ctx context.Context, sub store.Subscription) (store.Delivery, error)
+	Retry(ctx context.Context, deliveries delivery.Rescheduler, tenantID, id string) error
+	Replay(ctx context.Context, ev envelope.Envelope, subs []store.Subscription, replay int) ([]string, error)
 }
 
 // Delivery is one event on its way to one subscription, with its attempts.
@@ -77,6 +84,22 @@ func (s *Server) registerDeliveries() {
 					return nil, s.fail(ctx, err)
 				}
 				return nil, notFound(ctx, "delivery")
+			}
+			return ok(deliveryView(d)), nil
+		})
+	huma.Register(s.api, huma.Operation{OperationID: "retry-delivery", Method: http.MethodPost, Path: "/v1/deliveries/{id}/retry",
+		Summary: "Try a delivery that is not delivered again now", Tags: tags, DefaultStatus: http.StatusAccepted},
+		func(ctx context.Context, in *idInput) (*Output[Delivery], error) {
+			err := s.Tester.Retry(ctx, s.Deliveries, tenantOf(ctx), in.ID)
+			switch {
+			case errors.Is(err, store.ErrLeased):
+				return nil, newError(ctx, http.StatusConflict, "the delivery was delivered already; replay its event instead")
+			case err != nil:
+				return nil, s.fail(ctx, err)
+			}
+			d, err := s.Deliveries.Get(ctx, in.ID)
+			if err != nil {
+				return nil, s.fail(ctx, err)
 			}
 			return ok(deliveryView(d)), nil
 		})

@@ -12,6 +12,8 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"github.com/wedsync/webhooks/shared/delivery"
+	"github.com/wedsync/webhooks/shared/envelope"
 	"github.com/wedsync/webhooks/shared/store"
 )
 
@@ -86,6 +88,72 @@ func (s *Server) registerEvents() {
 				view.Payload, view.PayloadEncoding = encodeBase64(raw), "base64"
 			}
 			return ok(view), nil
+		})
+}
+
+// Replay is the answer to a replay: its number and the deliveries it queued.
+type Replay struct {
+	Replay     int      `json:"replay"`
+	Deliveries []string `json:"deliveries"`
+}
+
+// ReplayBody chooses whom a replay goes to.
+type ReplayBody struct {
+	SubscriptionID string `json:"subscription_id,omitempty" maxLength:"64" doc:"Only this subscription; all matching active ones when absent."`
+}
+
+func (s *Server) registerReplay() {
+	huma.Register(s.api, huma.Operation{OperationID: "replay-event", Method: http.MethodPost, Path: "/v1/events/{id}/replay",
+		Summary: "Send an event again to one or every matching subscription (reactions are not run again)", Tags: []string{"Events"},
+		DefaultStatus: http.StatusAccepted},
+		func(ctx context.Context, in *struct {
+			ID   string `path:"id" maxLength:"64"`
+			Body ReplayBody
+		}) (*Output[Replay], error) {
+			tenant := tenantOf(ctx)
+			ev, err := s.Events.Get(ctx, in.ID)
+			if err != nil || ev.TenantID != tenant {
+				if err != nil && !isNotFound(err) {
+					return nil, s.fail(ctx, err)
+				}
+				return nil, notFound(ctx, "event")
+			}
+			var env envelope.Envelope
+			if err := json.Unmarshal(ev.Envelope, &env); err != nil {
+				return nil, s.fail(ctx, err)
+			}
+			var subs []store.Subscription
+			if in.Body.SubscriptionID != "" {
+				sub, err := s.ownedSubscription(ctx, in.Body.SubscriptionID)
+				if err != nil {
+					return nil, err
+				}
+				if !sub.Active {
+					return nil, invalid(ctx, map[string]string{"subscription_id": "the subscription is not active"})
+				}
+				subs = append(subs, sub)
+			} else {
+				cursor := ""
+				for {
+					page, err := s.Subscriptions.ListByTenant(ctx, tenant, cursor, 100, func(sub store.Subscription) bool { return delivery.Matches(sub, env) })
+					if err != nil {
+						return nil, s.fail(ctx, err)
+					}
+					subs = append(subs, page.Items...)
+					if cursor = page.Next; cursor == "" {
+						break
+					}
+				}
+			}
+			n, err := s.Events.NextReplay(ctx, ev.ID)
+			if err != nil {
+				return nil, s.fail(ctx, err)
+			}
+			ids, err := s.Tester.Replay(ctx, env, subs, n)
+			if err != nil {
+				return nil, s.fail(ctx, err)
+			}
+			return ok(Replay{Replay: n, Deliveries: append([]string{}, ids...)}), nil
 		})
 }
 

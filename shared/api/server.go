@@ -54,6 +54,7 @@ type SubscriptionStore interface {
 // EventStore reads events.
 type EventStore interface {
 	Get(ctx context.Context, id string) (store.Event, error)
+	NextReplay(ctx context.Context, id string) (int, error)
 	ListByTenant(ctx context.Context, tenantID string, f store.EventFilter, cursor string, limit int32) (store.Page[store.Event], error)
 }
 
@@ -118,6 +119,7 @@ func (s *Server) Build() *Server {
 	s.registerSubscriptions()
 	s.registerEvents()
 	s.registerDeliveries()
+	s.registerReplay()
 	return s
 }
 

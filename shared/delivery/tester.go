@@ -66,3 +66,30 @@ func (t *Tester) SendTest(ctx context.Context, sub store.Subscription) (store.De
 	}
 	return d, t.Queue.EnqueueAll(ctx, []string{d.ID})
 }
+
+// Rescheduler makes a delivery due again.
+type Rescheduler interface {
+	Reschedule(ctx context.Context, tenantID, id string, now time.Time) error
+}
+
+// Retry makes a tenant's delivery that is not delivered due now and queues it.
+func (t *Tester) Retry(ctx context.Context, deliveries Rescheduler, tenantID, id string) error {
+	if err := deliveries.Reschedule(ctx, tenantID, id, t.Now().UTC()); err != nil {
+		return err
+	}
+	return t.Queue.EnqueueAll(ctx, []string{id})
+}
+
+// Replay sends an event again to subs (all of them matching it, or the one asked for) as
+// replay number replay: new deliveries with the same webhook-id as the originals.
+func (t *Tester) Replay(ctx context.Context, ev envelope.Envelope, subs []store.Subscription, replay int) ([]string, error) {
+	f := &Fanout{Deliveries: t.Deliveries, Queue: t.Queue, Now: t.Now, Retention: t.Retention}
+	if err := f.deliver(ctx, ev, subs, replay); err != nil {
+		return nil, err
+	}
+	ids := make([]string, len(subs))
+	for i, sub := range subs {
+		ids[i] = DeliveryID(ev.ID, sub.ID, replay)
+	}
+	return ids, nil
+}

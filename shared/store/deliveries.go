@@ -233,3 +233,32 @@ func (t *Deliveries) ListDue(ctx context.Context, now time.Time, limit int32) ([
 	}
 	return ids, nil
 }
+
+// Reschedule makes a tenant's delivery that is not delivered due again now: live, with its
+// attempts kept. It fails with ErrNotFound for another tenant's or an unknown delivery and
+// ErrLeased for a delivered one.
+func (t *Deliveries) Reschedule(ctx context.Context, tenantID, id string, now time.Time) error {
+	_, err := t.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                aws.String(t.Table),
+		Key:                      map[string]types.AttributeValue{"id": s(id)},
+		UpdateExpression:         aws.String("SET #status = :retrying, due_shard = :shard, next_attempt_at = :now, updated_at = :at"),
+		ConditionExpression:      aws.String("tenant_id = :t AND #status <> :delivered"),
+		ExpressionAttributeNames: map[string]string{"#status": "status"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":retrying": s(DeliveryRetrying), ":shard": n(dueShard(id)), ":now": n(millis(now)),
+			":at": s(now.UTC().Format(time.RFC3339Nano)), ":t": s(tenantID), ":delivered": s(DeliveryDelivered),
+		},
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		if getS(ccf.Item, "tenant_id") == tenantID {
+			return fmt.Errorf("delivery %s: %w", id, ErrLeased)
+		}
+		return fmt.Errorf("delivery %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("reschedule delivery %s: %w", id, err)
+	}
+	return nil
+}

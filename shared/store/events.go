@@ -157,6 +157,22 @@ type EventFilter struct {
 	Since, Until time.Time
 }
 
+// NextReplay counts one more replay of an event and returns its number (1 for the first).
+func (e *Events) NextReplay(ctx context.Context, id string) (int, error) {
+	out, err := e.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(e.Table),
+		Key:                       map[string]types.AttributeValue{"id": s(id)},
+		UpdateExpression:          aws.String("ADD replays :one"),
+		ConditionExpression:       aws.String("attribute_exists(id)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":one": n(1)},
+		ReturnValues:              types.ReturnValueUpdatedNew,
+	})
+	if err := notFoundOr(err, "count a replay of event", id); err != nil {
+		return 0, err
+	}
+	return int(getN(out.Attributes, "replays")), nil
+}
+
 // ListByTenant returns up to limit of a tenant's events matching f, newest first, from
 // cursor ("" for the first page).
 func (e *Events) ListByTenant(ctx context.Context, tenantID string, f EventFilter, cursor string, limit int32) (Page[Event], error) {
