@@ -192,6 +192,22 @@ func TestStoreFaultsAreErrors(t *testing.T) {
 	_, _, checks["IdempotencyKeys.Begin"] = idem.Begin(ctx, "s", "h", t0)
 	checks["IdempotencyKeys.Finish"] = idem.Finish(ctx, "s", 200, nil)
 	checks["IdempotencyKeys.Abandon"] = idem.Abandon(ctx, "s")
+	_, checks["Events.NextReplay"] = events.NextReplay(ctx, "evt_f")
+	deliveries := &store.Deliveries{DB: db, Table: names["deliveries"]}
+	d := store.Delivery{ID: "dlv_f", TenantID: "t", Status: store.DeliveryPending, NextAttemptAt: t0, CreatedAt: t0}
+	_, checks["Deliveries.Create"] = deliveries.Create(ctx, d)
+	_, checks["Deliveries.Get"] = deliveries.Get(ctx, "dlv_f")
+	_, checks["Deliveries.Lease"] = deliveries.Lease(ctx, "dlv_f", "o", t0, t0.Add(time.Minute))
+	checks["Deliveries.Release"] = deliveries.Release(ctx, d, "o")
+	_, checks["Deliveries.ListBySubscription"] = deliveries.ListBySubscription(ctx, "s", "", 10)
+	_, checks["Deliveries.ListDue"] = deliveries.ListDue(ctx, t0, 10)
+	checks["Deliveries.Reschedule"] = deliveries.Reschedule(ctx, "t", "dlv_f", t0)
+	_, checks["Subscriptions.ClaimSlot"] = subs.ClaimSlot(ctx, "s", 1, t0, t0)
+	checks["Subscriptions.RecordSuccess"] = subs.RecordSuccess(ctx, "s", true)
+	_, checks["Subscriptions.RecordFailure"] = subs.RecordFailure(ctx, "s", t0)
+	_, checks["Subscriptions.ClaimProbe"] = subs.ClaimProbe(ctx, "s", t0, t0)
+	_, checks["Subscriptions.Disable"] = subs.Disable(ctx, "s", "why", t0)
+	_, checks["RateLimits.Take"] = (&store.RateLimits{DB: db, Table: names["rate_limits"]}).Take(ctx, "k", 1, t0)
 	for name, err := range checks {
 		if !errors.Is(err, testenv.ErrInjected) || errors.Is(err, store.ErrNotFound) {
 			t.Errorf("%s under a failing call: got %v, want the injected error", name, err)
