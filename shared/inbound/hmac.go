@@ -70,3 +70,19 @@ func VerifyTimestampedHMAC(header string, body []byte, secrets []string, now tim
 	}
 	return time.Time{}, fmt.Errorf("%w: no signature matches", ErrInvalidSignature)
 }
+
+// TimestampedScheme is one provider's use of the "t=…,v1=…" scheme: its header and its
+// tolerance.
+type TimestampedScheme struct {
+	Header    string
+	Tolerance time.Duration
+}
+
+// Verify checks req's header against its raw body with the connection's secrets.
+func (s TimestampedScheme) Verify(req *Request, creds Credentials, now time.Time) (Verified, error) {
+	ts, err := VerifyTimestampedHMAC(req.Header[s.Header], req.Body, creds.Secrets, now, s.Tolerance)
+	if err != nil {
+		return Verified{}, err
+	}
+	return Verified{Timestamp: ts}, nil
+}

@@ -26,11 +26,9 @@ func (Provider) Kind() string { return Kind }
 // Format returns JSON.
 func (Provider) Format() inbound.BodyFormat { return inbound.FormatJSON }
 
+var scheme = inbound.TimestampedScheme{Header: SignatureHeader, Tolerance: Tolerance}
+
 // Verify checks Calendly-Webhook-Signature ("t=…,v1=…") with the webhook signing key.
 func (Provider) Verify(req *inbound.Request, creds inbound.Credentials, now time.Time) (inbound.Verified, error) {
-	ts, err := inbound.VerifyTimestampedHMAC(req.Header[SignatureHeader], req.Body, creds.Secrets, now, Tolerance)
-	if err != nil {
-		return inbound.Verified{}, err
-	}
-	return inbound.Verified{Timestamp: ts}, nil
+	return scheme.Verify(req, creds, now)
 }

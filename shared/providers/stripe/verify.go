@@ -26,12 +26,10 @@ func (Provider) Kind() string { return Kind }
 // Format returns JSON.
 func (Provider) Format() inbound.BodyFormat { return inbound.FormatJSON }
 
+var scheme = inbound.TimestampedScheme{Header: SignatureHeader, Tolerance: Tolerance}
+
 // Verify checks Stripe-Signature against the raw body with each endpoint secret, exactly as
 // Stripe gave it (whsec_… used as the key bytes).
 func (Provider) Verify(req *inbound.Request, creds inbound.Credentials, now time.Time) (inbound.Verified, error) {
-	ts, err := inbound.VerifyTimestampedHMAC(req.Header[SignatureHeader], req.Body, creds.Secrets, now, Tolerance)
-	if err != nil {
-		return inbound.Verified{}, err
-	}
-	return inbound.Verified{Timestamp: ts}, nil
+	return scheme.Verify(req, creds, now)
 }
