@@ -58,9 +58,35 @@ type contact struct {
 	Email string `json:"email"`
 }
 
+// typedEvent decodes a mapped event in one pass, data.object straight into its fields.
+type typedEvent struct {
+	ID      string `json:"id"`
+	Type    string `json:"type"`
+	Created int64  `json:"created"`
+	Data    struct {
+		Object *object `json:"object"`
+	} `json:"data"`
+}
+
 // Normalize parses a Stripe event. Its id is the dedupe key; unmapped types are kept as
 // provider.unmapped with the Stripe object as data.
 func (Provider) Normalize(req *inbound.Request, _ inbound.Verified) ([]inbound.Parsed, error) {
+	// Mapped types, the hot path, decode in one pass; unmapped types and bodies this pass
+	// refuses take the second, which keeps the raw object and explains what is wrong.
+	var te typedEvent
+	if json.Unmarshal(req.Body, &te) == nil && te.ID != "" && te.Data.Object != nil {
+		if canonical, ok := typeMap[te.Type]; ok {
+			data, err := json.Marshal(payment(te.Type, te.Data.Object))
+			if err != nil {
+				return nil, fmt.Errorf("%w: %v", inbound.ErrInvalidPayload, err)
+			}
+			p := inbound.Parsed{DedupeKey: te.ID, ProviderEventID: te.ID, ProviderType: te.Type, Type: canonical, Data: data}
+			if te.Created > 0 {
+				p.Time = time.Unix(te.Created, 0).UTC()
+			}
+			return []inbound.Parsed{p}, nil
+		}
+	}
 	var ev event
 	if err := inbound.DecodeJSON(req.Body, &ev); err != nil {
 		return nil, err

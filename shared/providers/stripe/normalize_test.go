@@ -115,3 +115,17 @@ func TestNormalizeRejects(t *testing.T) {
 		})
 	}
 }
+
+// TestUnmappedObjectsOfAnyShape: an unmapped event whose object has fields of other types
+// than the mapped objects' (amount as an object) is still kept.
+func TestUnmappedObjectsOfAnyShape(t *testing.T) {
+	body := []byte(`{"id":"evt_odd","type":"issuing_card.created","created":1,"data":{"object":{"amount":{"value":1},"metadata":{"n":2}}}}`)
+	got, err := stripe.Provider{}.Normalize(&inbound.Request{Body: body}, inbound.Verified{})
+	if err != nil || got[0].Type != "provider.unmapped" || string(got[0].Data) != `{"amount":{"value":1},"metadata":{"n":2}}` {
+		t.Fatalf("got %+v, %v", got, err)
+	}
+	mapped := []byte(`{"id":"evt_bad","type":"payment_intent.succeeded","created":1,"data":{"object":{"amount":{"value":1}}}}`)
+	if _, err := (stripe.Provider{}).Normalize(&inbound.Request{Body: mapped}, inbound.Verified{}); !errors.Is(err, inbound.ErrInvalidPayload) {
+		t.Fatalf("a mapped object of the wrong shape: %v", err)
+	}
+}
