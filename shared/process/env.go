@@ -9,6 +9,7 @@ import (
 	"github.com/wedsync/webhooks/shared/awsenv"
 	"github.com/wedsync/webhooks/shared/delivery"
 	"github.com/wedsync/webhooks/shared/queue"
+	"github.com/wedsync/webhooks/shared/reactions"
 	"github.com/wedsync/webhooks/shared/store"
 	"github.com/wedsync/webhooks/shared/topology"
 )
@@ -17,10 +18,11 @@ import (
 const DefaultRetention = 30 * 24 * time.Hour
 
 // FromEnv builds the handler from the function's environment: the events, subscriptions
-// and deliveries tables and the deliveries queue; optionally WEDSYNC_RETENTION.
+// and deliveries tables and the events and deliveries queues; optionally WEDSYNC_RETENTION.
+// Its steps run reactions first, then fan-out.
 func FromEnv(ctx context.Context) (*Handler, error) {
 	env, err := awsenv.Require(topology.TableEnv(topology.TableEvents), topology.TableEnv(topology.TableSubscriptions),
-		topology.TableEnv(topology.TableDeliveries), topology.QueueEnv(topology.QueueDeliveries))
+		topology.TableEnv(topology.TableDeliveries), topology.QueueEnv(topology.QueueDeliveries), topology.QueueEnv(topology.QueueEvents))
 	if err != nil {
 		return nil, err
 	}
@@ -32,13 +34,17 @@ func FromEnv(ctx context.Context) (*Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	db := awsenv.DynamoDB(cfg)
+	db, sq := awsenv.DynamoDB(cfg), awsenv.SQS(cfg)
+	events := &store.Events{DB: db, Table: env[topology.TableEnv(topology.TableEvents)]}
 	return &Handler{
-		Events: &store.Events{DB: db, Table: env[topology.TableEnv(topology.TableEvents)]},
-		Steps: []Step{&delivery.Fanout{
+		Events: events,
+		Steps: []Step{&reactions.Step{
+			Events: events, Queue: &queue.Events{SQS: sq, URL: env[topology.QueueEnv(topology.QueueEvents)]},
+			Now: time.Now, Retention: retention,
+		}, &delivery.Fanout{
 			Subscriptions: &store.Subscriptions{DB: db, Table: env[topology.TableEnv(topology.TableSubscriptions)]},
 			Deliveries:    &store.Deliveries{DB: db, Table: env[topology.TableEnv(topology.TableDeliveries)]},
-			Queue:         &queue.Deliveries{SQS: awsenv.SQS(cfg), URL: env[topology.QueueEnv(topology.QueueDeliveries)]},
+			Queue:         &queue.Deliveries{SQS: sq, URL: env[topology.QueueEnv(topology.QueueDeliveries)]},
 			Now:           time.Now,
 			Retention:     retention,
 		}},

@@ -169,10 +169,10 @@ func Default() Spec {
 			},
 			{
 				Name:        "process",
-				Description: "fans queued events out to subscriptions and marks them processed",
+				Description: "runs reactions, fans queued events out to subscriptions and marks them processed",
 				Source:      &EventSource{Queue: QueueEvents, BatchSize: 10, MaxConcurrency: 10},
 				Tables:      map[string]Access{TableEvents: ReadWrite, TableSubscriptions: Read, TableDeliveries: ReadWrite},
-				Queues:      map[string]Access{QueueEvents: Consume, QueueDeliveries: Send},
+				Queues:      map[string]Access{QueueEvents: Send, QueueDeliveries: Send},
 				Timeout:     30 * time.Second,
 				MemoryMB:    256,
 			},
