@@ -68,6 +68,7 @@ func NewRouter(spec topology.Spec, invokers map[string]Invoker) *Router {
 // SetReady makes /_dev/health answer 200.
 func (r *Router) SetReady() { r.ready.Store(true) }
 
+// ServeHTTP routes req as API Gateway would.
 func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) { r.mux.ServeHTTP(w, req) }
 
 type routeHandler struct {
@@ -76,6 +77,7 @@ type routeHandler struct {
 	invoker Invoker
 }
 
+// ServeHTTP turns req into a payload-2.0 event, invokes the function and answers with its response.
 func (h *routeHandler) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	body, err := io.ReadAll(io.LimitReader(req.Body, MaxRequestBytes+1))
 	if err != nil {

@@ -20,7 +20,9 @@ type Error struct {
 	Problem httpx.Problem `json:"error"`
 }
 
+// Error is the message.
 func (e *Error) Error() string  { return e.Problem.Message }
+// GetStatus is the HTTP status huma answers with.
 func (e *Error) GetStatus() int { return e.status }
 
 var codes = map[int]string{

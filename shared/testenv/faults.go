@@ -21,6 +21,7 @@ const (
 	TimesOut
 )
 
+// String names the fault for subtest names.
 func (f Fault) String() string {
 	switch f {
 	case Fails:
@@ -38,7 +39,9 @@ var ErrInjected = injected{}
 
 type injected struct{}
 
+// Error says the fault was injected.
 func (injected) Error() string        { return "injected fault" }
+// RetryableError makes the SDK retry it, as it would a throttle or a 5xx.
 func (injected) RetryableError() bool { return true }
 
 // Recorder is SDK middleware that counts operations (not attempts) by name and injects
