@@ -21,7 +21,8 @@ type Error struct {
 }
 
 // Error is the message.
-func (e *Error) Error() string  { return e.Problem.Message }
+func (e *Error) Error() string { return e.Problem.Message }
+
 // GetStatus is the HTTP status huma answers with.
 func (e *Error) GetStatus() int { return e.status }
 

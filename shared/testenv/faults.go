@@ -40,7 +40,8 @@ var ErrInjected = injected{}
 type injected struct{}
 
 // Error says the fault was injected.
-func (injected) Error() string        { return "injected fault" }
+func (injected) Error() string { return "injected fault" }
+
 // RetryableError makes the SDK retry it, as it would a throttle or a 5xx.
 func (injected) RetryableError() bool { return true }
 
