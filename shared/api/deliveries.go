@@ -118,6 +118,62 @@ func (s *Server) registerDeliveries() {
 		})
 }
 
+// Recovered is the answer of a recovery.
+type Recovered struct {
+	// Recovered is how many failed or exhausted deliveries were made due again.
+	Recovered int `json:"recovered"`
+	// More says the scan stopped at its bound; call again to continue.
+	More bool `json:"more"`
+}
+
+// recoverScanLimit bounds the deliveries one recovery looks at.
+const recoverScanLimit = 1000
+
+func (s *Server) registerRecover() {
+	huma.Register(s.api, huma.Operation{OperationID: "recover-subscription", Method: http.MethodPost, Path: "/v1/subscriptions/{id}/recover",
+		Summary: "Try again every failed or exhausted delivery of the subscription created since a time", Tags: []string{"Deliveries"},
+		DefaultStatus: http.StatusAccepted},
+		func(ctx context.Context, in *struct {
+			ID   string `path:"id" maxLength:"64"`
+			Body struct {
+				Since time.Time `json:"since,omitempty" doc:"Recover deliveries created at or after this time (RFC 3339); all when absent."`
+			}
+		}) (*Output[Recovered], error) {
+			sub, err := s.ownedSubscription(ctx, in.ID)
+			if err != nil {
+				return nil, err
+			}
+			var out Recovered
+			cursor, scanned := "", 0
+			for {
+				page, err := s.Deliveries.ListBySubscription(ctx, sub.ID, cursor, 100)
+				if err != nil {
+					return nil, s.fail(ctx, err)
+				}
+				for _, d := range page.Items {
+					scanned++
+					if d.CreatedAt.Before(in.Body.Since) {
+						return ok(out), nil
+					}
+					if d.Status != store.DeliveryFailed && d.Status != store.DeliveryExhausted {
+						continue
+					}
+					if err := s.Tester.Retry(ctx, s.Deliveries, sub.TenantID, d.ID); err != nil {
+						return nil, s.fail(ctx, err)
+					}
+					out.Recovered++
+				}
+				if cursor = page.Next; cursor == "" {
+					return ok(out), nil
+				}
+				if scanned >= recoverScanLimit {
+					out.More = true
+					return ok(out), nil
+				}
+			}
+		})
+}
+
 func deliveryView(d store.Delivery) Delivery {
 	v := Delivery{ID: d.ID, SubscriptionID: d.SubscriptionID, EventID: d.EventID, EventType: d.EventType, MessageID: d.MessageID,
 		Status: d.Status, Attempts: d.Attempts, CreatedAt: utc(d.CreatedAt), UpdatedAt: utc(d.UpdatedAt)}

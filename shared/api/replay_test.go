@@ -100,3 +100,36 @@ func TestRetryDelivery(t *testing.T) {
 }
 
 type attemptJSON = map[string]any
+
+func TestRecoverSince(t *testing.T) {
+	e := newEnv(t)
+	var sub subscription
+	e.must(201, "POST", "/v1/subscriptions", keyA, map[string]any{"endpoint_url": "https://a.example.com/r", "event_types": []string{"*"}}, &sub)
+	deliveries := &store.Deliveries{DB: e.db, Table: e.tables["deliveries"]}
+	for i, tc := range []struct {
+		status string
+		age    time.Duration
+	}{
+		{store.DeliveryExhausted, time.Hour}, {store.DeliveryFailed, 2 * time.Hour}, {store.DeliveryDelivered, time.Hour},
+		{store.DeliveryExhausted, 48 * time.Hour},
+	} {
+		if _, err := deliveries.Create(context.Background(), store.Delivery{ID: "dlv_r" + string(rune('a'+i)), TenantID: "tenant-a",
+			SubscriptionID: sub.ID, EventID: "evt_x", MessageID: "msg_x", Status: tc.status, CreatedAt: now.Add(-tc.age)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got struct {
+		Recovered int  `json:"recovered"`
+		More      bool `json:"more"`
+	}
+	e.must(202, "POST", "/v1/subscriptions/"+sub.ID+"/recover", keyA, map[string]any{"since": now.Add(-24 * time.Hour).Format(time.RFC3339)}, &got)
+	if got.Recovered != 2 || got.More {
+		t.Fatalf("recovered %+v, want the 2 failed ones of the last day", got)
+	}
+	if n := e.queued(t); n != 2 {
+		t.Fatalf("%d queued, want 2", n)
+	}
+	if d, _ := deliveries.Get(context.Background(), "dlv_rd"); d.Status != store.DeliveryExhausted {
+		t.Fatalf("an older delivery was recovered: %s", d.Status)
+	}
+}

@@ -120,6 +120,7 @@ func (s *Server) Build() *Server {
 	s.registerEvents()
 	s.registerDeliveries()
 	s.registerReplay()
+	s.registerRecover()
 	return s
 }
 
