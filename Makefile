@@ -78,9 +78,9 @@ build: ## Build every function as bootstrap for provided.al2023 (arm64) under bi
 	done; echo "built: $(FUNCTIONS)"
 
 .PHONY: test
-test: tools ## Vet, then run every test (emulators start and stop themselves; fuzz seeds run as tests).
+test: tools ## Vet, then run every test with the race detector (emulators start and stop themselves; fuzz seeds run as tests).
 	go vet ./...
-	go test -count=1 ./...
+	go test -race -count=1 ./...
 
 .PHONY: bench
 bench: ## Benchmark the ingest hot path against stripe-go (10 runs) and summarize with benchstat.
