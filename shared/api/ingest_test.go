@@ -26,7 +26,7 @@ func TestIngestAcceptsConnectionsMadeThroughTheAPI(t *testing.T) {
 	e := newEnv(t)
 	sq := testenv.SQS(t, testenv.Config(testenv.CallTimeout))
 	q := &queue.Events{SQS: sq, URL: testenv.Queue(t, sq, "events", 30*time.Second)}
-	clock := time.Now
+	clock := func() time.Time { return now }
 	handler := func(p inbound.Provider) *ingest.Handler {
 		return &ingest.Handler{Provider: p,
 			Connections: &ingest.ConnectionCache{Store: e.conns, Sealer: e.sealer, Now: clock},
@@ -49,7 +49,7 @@ func TestIngestAcceptsConnectionsMadeThroughTheAPI(t *testing.T) {
 		t.Fatalf("ingest URL %s", sc.IngestURL)
 	}
 	body := []byte(`{"id":"evt_api_1","object":"event","created":1795600800,"type":"payment_intent.succeeded","data":{"object":{"id":"pi_1","amount":100,"currency":"gbp"}}}`)
-	headers := map[string]string{"content-type": "application/json", "stripe-signature": providertest.StripeSignature(body, "whsec_api_made_stripe_secret", time.Now())}
+	headers := map[string]string{"content-type": "application/json", "stripe-signature": providertest.StripeSignature(body, "whsec_api_made_stripe_secret", now)}
 	if resp := send(handler(stripe.Provider{}), "stripe", sc.ID, headers, body); resp.StatusCode != 200 {
 		t.Fatalf("stripe on an API connection: %d %s", resp.StatusCode, resp.Body)
 	}
@@ -58,7 +58,7 @@ func TestIngestAcceptsConnectionsMadeThroughTheAPI(t *testing.T) {
 	e.must(201, "POST", "/v1/connections", keyA, map[string]any{"kind": "custom"}, &cc)
 	cbody := []byte(`{"type":"booking.created","data":{"booking_id":"bk_api"}}`)
 	signed := func(secret, msgID string) map[string]string {
-		h := providertest.StandardHeaders(t, secret, msgID, time.Now(), cbody)
+		h := providertest.StandardHeaders(t, secret, msgID, now, cbody)
 		h["content-type"] = "application/json"
 		return h
 	}
