@@ -16,6 +16,7 @@ FUNCTIONS   = $(shell go run ./infra/devstack functions)
 RIE_VERSION       := v0.0.0-20261030222936-bef5c4ba774d
 LOCAL_KMS_VERSION := v0.0.0-20260228092603-2a5e92d09ab6
 GOARCH_LAMBDA ?= arm64
+STATICCHECK_VERSION := v0.8.2
 BENCHSTAT_VERSION := v0.0.0-20260908200009-22c9c6c9d4da
 FUZZTIME   ?= 60s
 
@@ -82,6 +83,16 @@ test: tools ## Vet, then run every test with the race detector (emulators start 
 	go vet ./...
 	go test -race -count=1 ./...
 
+.PHONY: lint
+lint: ## gofmt, go vet, staticcheck (pinned) and go mod tidy -diff.
+	@test -x $(TOOLS)/bin/staticcheck || { echo "make: installing staticcheck under .tools/bin"; \
+		GOBIN=$(TOOLS)/bin go install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) \
+		|| { echo "make: could not install staticcheck"; exit 1; }; }
+	@out=$$(gofmt -l $$(git ls-files '*.go')); test -z "$$out" || { echo "gofmt: these files need formatting:"; echo "$$out"; exit 1; }
+	go vet ./...
+	$(TOOLS)/bin/staticcheck ./...
+	go mod tidy -diff
+
 .PHONY: bench
 bench: ## Benchmark the ingest hot path against stripe-go (10 runs) and summarize with benchstat.
 	@mkdir -p bench
@@ -137,3 +148,7 @@ diff: aws-credentials cdk-cli build ## Show what make deploy would change in you
 .PHONY: deploy
 deploy: aws-credentials cdk-cli build ## Deploy the stack to your AWS account (context: see README).
 	$(CDK) deploy --require-approval broadening $(CDK_ARGS)
+
+.PHONY: date-audit
+date-audit: tools ## Move every fixed test clock a year ahead and a year back and test again.
+	@bash .ci/date-audit

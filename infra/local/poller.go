@@ -51,9 +51,10 @@ func (p *Poller) Run(ctx context.Context) {
 // receive asks for up to n messages, waiting up to wait for the first.
 func (p *Poller) receive(ctx context.Context, n int, wait time.Duration) ([]sqstypes.Message, error) {
 	out, err := p.Queue.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
-		QueueUrl:                    aws.String(p.QueueURL),
-		MaxNumberOfMessages:         int32(n),
-		WaitTimeSeconds:             int32(wait / time.Second),
+		QueueUrl:            aws.String(p.QueueURL),
+		MaxNumberOfMessages: int32(n),
+		WaitTimeSeconds:     int32(wait / time.Second),
+		//lint:ignore SA1019 local-aws-sqs returns ApproximateReceiveCount only through the legacy AttributeNames.
 		AttributeNames:              []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameAll},
 		MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{sqstypes.MessageSystemAttributeNameAll},
 		MessageAttributeNames:       []string{"All"},

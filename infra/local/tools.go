@@ -46,6 +46,7 @@ func PeekQueue(ctx context.Context, q *sqs.Client, url string) ([]sqstypes.Messa
 	for range 100 {
 		out, err := q.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
 			QueueUrl: aws.String(url), MaxNumberOfMessages: 10, VisibilityTimeout: 30,
+			//lint:ignore SA1019 local-aws-sqs returns ApproximateReceiveCount only through the legacy AttributeNames.
 			AttributeNames:              []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameAll},
 			MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{sqstypes.MessageSystemAttributeNameAll},
 		})

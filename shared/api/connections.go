@@ -16,9 +16,6 @@ import (
 	"github.com/wedsync/webhooks/shared/store"
 )
 
-// Connection kinds.
-var kinds = []string{"stripe", "paypal", "mailchimp", "mandrill", "calendly", "zapier", "custom"}
-
 // issuedByUs are the kinds whose secret we generate.
 var issuedByUs = map[string]bool{"mailchimp": true, "zapier": true, "custom": true}
 

@@ -97,7 +97,7 @@ func newError(ctx context.Context, status int, msg string, errs ...error) *Error
 // installErrors makes huma render every error in the documented shape.
 func installErrors() {
 	huma.NewError = func(status int, msg string, errs ...error) huma.StatusError {
-		return newError(nil, status, msg, errs...)
+		return newError(context.Background(), status, msg, errs...)
 	}
 	huma.NewErrorWithContext = func(ctx huma.Context, status int, msg string, errs ...error) huma.StatusError {
 		return newError(ctx.Context(), status, msg, errs...)
