@@ -35,6 +35,9 @@ type Connection struct {
 	SealedSecrets string
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
+	// Revision is the item's version as read: Update writes only from the latest one and
+	// moves it on by one.
+	Revision int64
 }
 
 // Connections is the connections table.
@@ -69,6 +72,7 @@ func connectionFromItem(item map[string]types.AttributeValue) Connection {
 		SealedSecrets: getS(item, "secrets"),
 		CreatedAt:     fromMillis(getN(item, "created_at")),
 		UpdatedAt:     fromMillis(getN(item, "updated_at")),
+		Revision:      getN(item, revisionAttr),
 	}
 	if m, ok := item["config"].(*types.AttributeValueMemberM); ok {
 		conn.Config = map[string]string{}
@@ -90,22 +94,16 @@ func (c *Connections) Put(ctx context.Context, conn Connection) error {
 	return nil
 }
 
-// Update replaces a connection that exists and belongs to its tenant; ErrNotFound otherwise.
+// connectionFields are the attributes of a connection the management API changes; Update
+// writes these alone.
+var connectionFields = []string{"name", "status", "config", "secrets", "updated_at"}
+
+// Update writes the name, status, config, secrets and update time of a connection that
+// belongs to its tenant and is still at conn.Revision, and moves it to the next revision.
+// ErrNotFound when the tenant has no such connection; ErrConflict when it was written
+// since conn was read (read it again and re-apply the change).
 func (c *Connections) Update(ctx context.Context, conn Connection) error {
-	_, err := c.DB.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName:                 aws.String(c.Table),
-		Item:                      connectionItem(conn),
-		ConditionExpression:       aws.String("tenant_id = :t"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":t": s(conn.TenantID)},
-	})
-	var ccf *types.ConditionalCheckFailedException
-	if errors.As(err, &ccf) {
-		return fmt.Errorf("connection %s: %w", conn.ID, ErrNotFound)
-	}
-	if err != nil {
-		return fmt.Errorf("update connection %s: %w", conn.ID, err)
-	}
-	return nil
+	return updateOwned(ctx, c.DB, c.Table, "connection", conn.ID, conn.TenantID, conn.Revision, connectionItem(conn), connectionFields)
 }
 
 // Delete removes a tenant's connection; ErrNotFound when the tenant has none by that id.
@@ -144,6 +142,9 @@ func connectionItem(conn Connection) map[string]types.AttributeValue {
 			m[k] = s(v)
 		}
 		item["config"] = &types.AttributeValueMemberM{Value: m}
+	}
+	if conn.Revision != 0 {
+		item[revisionAttr] = n(conn.Revision)
 	}
 	return item
 }

@@ -48,6 +48,9 @@ type Subscription struct {
 	InFlight        int    `dynamodbav:"inflight,omitempty"`
 	InFlightUntilMS int64  `dynamodbav:"inflight_until,omitempty"`
 	DisabledReason  string `dynamodbav:"disabled_reason,omitempty"`
+	// Revision is the item's version as read: Update writes only from the latest one, and
+	// Update and Disable move it on by one. (Version above is the pinned event version.)
+	Revision int64 `dynamodbav:"version,omitempty"`
 }
 
 // Subscriptions is the subscriptions table.
@@ -56,25 +59,15 @@ type Subscriptions struct {
 	Table string
 }
 
-// Create stores a new subscription.
+// Create stores a new subscription; ErrNotFound when one has its id already.
 func (t *Subscriptions) Create(ctx context.Context, sub Subscription) error {
-	return t.put(ctx, sub, "attribute_not_exists(id)", nil)
-}
-
-// Update replaces a subscription that belongs to its tenant; ErrNotFound otherwise.
-func (t *Subscriptions) Update(ctx context.Context, sub Subscription) error {
-	return t.put(ctx, sub, "tenant_id = :t", map[string]types.AttributeValue{":t": s(sub.TenantID)})
-}
-
-func (t *Subscriptions) put(ctx context.Context, sub Subscription, cond string, values map[string]types.AttributeValue) error {
 	sub.CreatedSort = createdSortKey(sub.CreatedAt, sub.ID)
 	item, err := attributevalue.MarshalMap(sub)
 	if err != nil {
 		return fmt.Errorf("encode subscription %s: %w", sub.ID, err)
 	}
 	_, err = t.DB.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName: aws.String(t.Table), Item: item,
-		ConditionExpression: aws.String(cond), ExpressionAttributeValues: values,
+		TableName: aws.String(t.Table), Item: item, ConditionExpression: aws.String("attribute_not_exists(id)"),
 	})
 	var ccf *types.ConditionalCheckFailedException
 	if errors.As(err, &ccf) {
@@ -84,6 +77,23 @@ func (t *Subscriptions) put(ctx context.Context, sub Subscription, cond string, 
 		return fmt.Errorf("put subscription %s: %w", sub.ID, err)
 	}
 	return nil
+}
+
+// subscriptionFields are the attributes of a subscription the management API changes;
+// Update writes these alone, never the endpoint health the delivery path keeps.
+var subscriptionFields = []string{"endpoint_url", "description", "event_types", "source", "active", "retry_policy",
+	"event_version", "headers", "rate_limit_per_second", "secrets", "updated_at"}
+
+// Update writes the fields the management API owns of a subscription that belongs to its
+// tenant and is still at sub.Revision, and moves it to the next revision. ErrNotFound when
+// the tenant has no such subscription; ErrConflict when it was written (or disabled) since
+// sub was read (read it again and re-apply the change).
+func (t *Subscriptions) Update(ctx context.Context, sub Subscription) error {
+	item, err := attributevalue.MarshalMap(sub)
+	if err != nil {
+		return fmt.Errorf("encode subscription %s: %w", sub.ID, err)
+	}
+	return updateOwned(ctx, t.DB, t.Table, "subscription", sub.ID, sub.TenantID, sub.Revision, item, subscriptionFields)
 }
 
 // Get loads a subscription by id; ErrNotFound when there is none.
@@ -229,11 +239,11 @@ func (t *Subscriptions) Disable(ctx context.Context, id, reason string, now time
 	_, err = t.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:           aws.String(t.Table),
 		Key:                 map[string]types.AttributeValue{"id": s(id)},
-		UpdateExpression:    aws.String("SET active = :false, disabled_reason = :why, updated_at = :now"),
+		UpdateExpression:    aws.String("SET active = :false, disabled_reason = :why, updated_at = :now ADD version :one"),
 		ConditionExpression: aws.String("active = :true"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":false": &types.AttributeValueMemberBOOL{Value: false}, ":true": &types.AttributeValueMemberBOOL{Value: true},
-			":why": s(reason), ":now": s(now.UTC().Format(time.RFC3339Nano)),
+			":why": s(reason), ":now": s(now.UTC().Format(time.RFC3339Nano)), ":one": n(1),
 		},
 	})
 	var ccf *types.ConditionalCheckFailedException
