@@ -229,7 +229,8 @@ func (s *Server) idempotent(w http.ResponseWriter, r *http.Request, tenant, key 
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	rec := httptest.NewRecorder()
 	s.mux.ServeHTTP(rec, r)
-	if rec.Code >= 500 {
+	if rec.Code >= 500 || rec.Code == http.StatusConflict {
+		// A conflict with a concurrent write is worth retrying with the same key.
 		_ = s.Idempotency.Abandon(ctx, scope)
 	} else if err := s.Idempotency.Finish(ctx, scope, rec.Code, rec.Body.Bytes()); err != nil {
 		s.Logger.ErrorContext(ctx, "idempotency record failed", "request_id", requestID(ctx), "error", err.Error())
