@@ -106,15 +106,7 @@ func (s *Server) registerConnections() {
 		huma.Register(s.api, huma.Operation{OperationID: change.op + "-connection", Method: http.MethodPost, Path: "/v1/connections/{id}/" + change.op,
 			Summary: change.summary, Tags: tags},
 			func(ctx context.Context, in *idInput) (*Output[Connection], error) {
-				c, err := s.ownedConnection(ctx, in.ID)
-				if err != nil {
-					return nil, err
-				}
-				c.Status, c.UpdatedAt = change.status, s.Now().UTC()
-				if err := s.Connections.Update(ctx, c); err != nil {
-					return nil, s.fail(ctx, err)
-				}
-				return ok(s.connectionView(ctx, c)), nil
+				return s.setConnectionStatus(ctx, in.ID, change.status)
 			})
 	}
 	huma.Register(s.api, huma.Operation{OperationID: "delete-connection", Method: http.MethodDelete, Path: "/v1/connections/{id}",
@@ -233,39 +225,53 @@ func (s *Server) issue(kind string) string {
 	}
 }
 
+// setConnectionStatus enables or disables a connection, re-read until the write lands.
+func (s *Server) setConnectionStatus(ctx context.Context, id, status string) (*Output[Connection], error) {
+	var conn store.Connection
+	err := s.reapply(ctx, func(int) error {
+		var err error
+		if conn, err = s.ownedConnection(ctx, id); err != nil {
+			return err
+		}
+		conn.Status, conn.UpdatedAt = status, s.Now().UTC()
+		return s.Connections.Update(ctx, conn)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return ok(s.connectionView(ctx, conn)), nil
+}
+
 func (s *Server) rotateConnection(ctx context.Context, id, next string) (*Output[Connection], error) {
 	conn, err := s.ownedConnection(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	switch {
-	case conn.Kind == "paypal":
-		return nil, invalid(ctx, map[string]string{"secret": "PayPal connections have no secret to rotate"})
-	case issuedByUs[conn.Kind] && next != "" && conn.Kind != "custom":
-		return nil, invalid(ctx, map[string]string{"secret": "we issue this kind's secret; leave it out"})
-	case issuedByUs[conn.Kind] && next == "":
-		next = s.issue(conn.Kind)
-	case conn.Kind == "custom":
-		if reason := checkWhsec(next); reason != "" {
-			return nil, invalid(ctx, map[string]string{"secret": reason})
-		}
-	case next == "":
-		return nil, invalid(ctx, map[string]string{"secret": "required: the provider's new secret"})
-	case conn.Kind == "stripe" && !strings.HasPrefix(next, "whsec_"):
-		return nil, invalid(ctx, map[string]string{"secret": "a Stripe signing secret starts with whsec_"})
-	}
-	scope := secrets.Scope{TenantID: conn.TenantID, ResourceID: conn.ID}
-	set, err := secrets.OpenSet(ctx, s.Sealer, scope, conn.SealedSecrets)
-	if err != nil {
-		return nil, s.fail(ctx, err)
+	if next, err = s.nextConnectionSecret(ctx, conn.Kind, next); err != nil {
+		return nil, err
 	}
 	now := s.Now().UTC()
-	if conn.SealedSecrets, err = secrets.SealSet(ctx, s.Sealer, scope, set.Rotate(next, now)); err != nil {
-		return nil, s.fail(ctx, err)
-	}
-	conn.UpdatedAt = now
-	if err := s.Connections.Update(ctx, conn); err != nil {
-		return nil, s.fail(ctx, err)
+	err = s.reapply(ctx, func(try int) error {
+		if try > 0 {
+			fresh, err := s.ownedConnection(ctx, id)
+			if err != nil {
+				return err
+			}
+			conn = fresh
+		}
+		scope := secrets.Scope{TenantID: conn.TenantID, ResourceID: conn.ID}
+		set, err := secrets.OpenSet(ctx, s.Sealer, scope, conn.SealedSecrets)
+		if err != nil {
+			return err
+		}
+		if conn.SealedSecrets, err = secrets.SealSet(ctx, s.Sealer, scope, set.Rotate(next, now)); err != nil {
+			return err
+		}
+		conn.UpdatedAt = now
+		return s.Connections.Update(ctx, conn)
+	})
+	if err != nil {
+		return nil, err
 	}
 	view := s.connectionView(ctx, conn)
 	if issuedByUs[conn.Kind] {
@@ -275,6 +281,28 @@ func (s *Server) rotateConnection(ctx context.Context, id, next string) (*Output
 		}
 	}
 	return ok(view), nil
+}
+
+// nextConnectionSecret checks the secret a rotation was given for a connection of kind, or
+// issues one for the kinds we issue.
+func (s *Server) nextConnectionSecret(ctx context.Context, kind, next string) (string, error) {
+	switch {
+	case kind == "paypal":
+		return "", invalid(ctx, map[string]string{"secret": "PayPal connections have no secret to rotate"})
+	case issuedByUs[kind] && next != "" && kind != "custom":
+		return "", invalid(ctx, map[string]string{"secret": "we issue this kind's secret; leave it out"})
+	case issuedByUs[kind] && next == "":
+		return s.issue(kind), nil
+	case kind == "custom":
+		if reason := checkWhsec(next); reason != "" {
+			return "", invalid(ctx, map[string]string{"secret": reason})
+		}
+	case next == "":
+		return "", invalid(ctx, map[string]string{"secret": "required: the provider's new secret"})
+	case kind == "stripe" && !strings.HasPrefix(next, "whsec_"):
+		return "", invalid(ctx, map[string]string{"secret": "a Stripe signing secret starts with whsec_"})
+	}
+	return next, nil
 }
 
 // ownedConnection loads a connection of the caller's tenant; any other is 404.

@@ -130,27 +130,7 @@ func (s *Server) registerSubscriptions() {
 	huma.Register(s.api, huma.Operation{OperationID: "rotate-subscription-secret", Method: http.MethodPost, Path: "/v1/subscriptions/{id}/rotate-secret",
 		Summary: "Rotate a subscription's secret; deliveries carry both signatures for 24 hours", Tags: tags},
 		func(ctx context.Context, in *idInput) (*Output[Subscription], error) {
-			sub, err := s.ownedSubscription(ctx, in.ID)
-			if err != nil {
-				return nil, err
-			}
-			scope := secrets.Scope{TenantID: sub.TenantID, ResourceID: sub.ID}
-			set, err := secrets.OpenSet(ctx, s.Sealer, scope, sub.SealedSecrets)
-			if err != nil {
-				return nil, s.fail(ctx, err)
-			}
-			next := s.issue("custom")
-			now := s.Now().UTC()
-			if sub.SealedSecrets, err = secrets.SealSet(ctx, s.Sealer, scope, set.Rotate(next, now)); err != nil {
-				return nil, s.fail(ctx, err)
-			}
-			sub.UpdatedAt = now
-			if err := s.Subscriptions.Update(ctx, sub); err != nil {
-				return nil, s.fail(ctx, err)
-			}
-			view := subscriptionView(sub)
-			view.Secret = next
-			return ok(view), nil
+			return s.rotateSubscription(ctx, in.ID)
 		})
 	huma.Register(s.api, huma.Operation{OperationID: "delete-subscription", Method: http.MethodDelete, Path: "/v1/subscriptions/{id}",
 		Summary: "Delete a subscription", Tags: tags},
@@ -202,11 +182,60 @@ func (s *Server) createSubscription(ctx context.Context, in SubscriptionBody) (*
 	return ok(view), nil
 }
 
-func (s *Server) updateSubscription(ctx context.Context, id string, in SubscriptionPatch) (*Output[Subscription], error) {
-	sub, err := s.ownedSubscription(ctx, id)
+// rotateSubscription issues a new signing secret and keeps the current ones for the overlap.
+func (s *Server) rotateSubscription(ctx context.Context, id string) (*Output[Subscription], error) {
+	next := s.issue("custom")
+	now := s.Now().UTC()
+	var sub store.Subscription
+	err := s.reapply(ctx, func(int) error {
+		var err error
+		if sub, err = s.ownedSubscription(ctx, id); err != nil {
+			return err
+		}
+		scope := secrets.Scope{TenantID: sub.TenantID, ResourceID: sub.ID}
+		set, err := secrets.OpenSet(ctx, s.Sealer, scope, sub.SealedSecrets)
+		if err != nil {
+			return err
+		}
+		if sub.SealedSecrets, err = secrets.SealSet(ctx, s.Sealer, scope, set.Rotate(next, now)); err != nil {
+			return err
+		}
+		sub.UpdatedAt = now
+		return s.Subscriptions.Update(ctx, sub)
+	})
 	if err != nil {
 		return nil, err
 	}
+	view := subscriptionView(sub)
+	view.Secret = next
+	return ok(view), nil
+}
+
+// updateSubscription applies a PATCH to the subscription as it is when written: on a
+// concurrent write it reads again and re-applies the request's own changes, so it never
+// undoes a disable, a rotation or anything else it did not ask for.
+func (s *Server) updateSubscription(ctx context.Context, id string, in SubscriptionPatch) (*Output[Subscription], error) {
+	now := s.Now().UTC()
+	var sub store.Subscription
+	err := s.reapply(ctx, func(int) error {
+		var err error
+		if sub, err = s.ownedSubscription(ctx, id); err != nil {
+			return err
+		}
+		if bad := s.patchSubscription(&sub, in); len(bad) > 0 {
+			return invalid(ctx, bad)
+		}
+		sub.UpdatedAt = now
+		return s.Subscriptions.Update(ctx, sub)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return ok(subscriptionView(sub)), nil
+}
+
+// patchSubscription applies the fields a PATCH sets and returns the bad ones.
+func (s *Server) patchSubscription(sub *store.Subscription, in SubscriptionPatch) map[string]string {
 	bad := map[string]string{}
 	if in.EndpointURL != nil {
 		s.checkEndpoint(*in.EndpointURL, bad)
@@ -226,9 +255,6 @@ func (s *Server) updateSubscription(ctx context.Context, id string, in Subscript
 		checkHeaders(*in.Headers, bad)
 		sub.Headers = *in.Headers
 	}
-	if len(bad) > 0 {
-		return nil, invalid(ctx, bad)
-	}
 	if in.Description != nil {
 		sub.Description = *in.Description
 	}
@@ -244,11 +270,7 @@ func (s *Server) updateSubscription(ctx context.Context, id string, in Subscript
 	if in.RateLimitPerSecond != nil {
 		sub.RateLimit = *in.RateLimitPerSecond
 	}
-	sub.UpdatedAt = s.Now().UTC()
-	if err := s.Subscriptions.Update(ctx, sub); err != nil {
-		return nil, s.fail(ctx, err)
-	}
-	return ok(subscriptionView(sub)), nil
+	return bad
 }
 
 func (s *Server) checkEndpoint(endpoint string, bad map[string]string) {
