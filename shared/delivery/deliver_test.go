@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -21,6 +22,7 @@ import (
 	"github.com/wedsync/webhooks/shared/secrets"
 	"github.com/wedsync/webhooks/shared/ssrf"
 	"github.com/wedsync/webhooks/shared/store"
+	"github.com/wedsync/webhooks/shared/testenv"
 )
 
 // verifyBoth checks a received request with the official Standard Webhooks library and
@@ -277,9 +279,10 @@ func TestConcurrentCopiesPostOnce(t *testing.T) {
 	}
 }
 
-// TestBatchFailingMidwayRetriesOnlyTheRest: one message of a batch fails (its event is
-// gone); only it is reported, the others are delivered once.
-func TestBatchFailingMidwayRetriesOnlyTheRest(t *testing.T) {
+// TestBatchWithAnUndeliverableDelivery: one delivery of a batch cannot be made (its event is
+// gone); it ends failed with a reason, the batch reports no failure, and the others are
+// delivered once.
+func TestBatchWithAnUndeliverableDelivery(t *testing.T) {
 	r := newRig(t)
 	hook := newSubscriber(t)
 	sub, _ := r.subscribe(hook.URL, []string{"*"})
@@ -293,14 +296,16 @@ func TestBatchFailingMidwayRetriesOnlyTheRest(t *testing.T) {
 	if _, err := r.deliveries.Create(context.Background(), broken); err != nil {
 		t.Fatal(err)
 	}
-	resp := r.deliverNow(ids[0], "dlv_broken", ids[1], ids[2])
-	if len(resp.BatchItemFailures) != 1 || !strings.Contains(resp.BatchItemFailures[0].ItemIdentifier, "dlv_broken") {
+	if resp := r.deliverNow(ids[0], "dlv_broken", ids[1], ids[2]); len(resp.BatchItemFailures) != 0 {
 		t.Fatalf("failures %+v", resp.BatchItemFailures)
+	}
+	if d := r.delivery("dlv_broken"); d.Status != store.DeliveryFailed || !strings.Contains(d.Reason, "event") {
+		t.Fatalf("the undeliverable delivery: %s, reason %q", d.Status, d.Reason)
 	}
 	if n := len(hook.requests()); n != 3 {
 		t.Fatalf("%d POSTs, want 3", n)
 	}
-	r.deliverNow(ids...)
+	r.deliverNow(append(ids, "dlv_broken")...)
 	if n := len(hook.requests()); n != 3 {
 		t.Fatalf("a redelivered batch POSTed again (%d)", n)
 	}
@@ -352,5 +357,73 @@ func TestRateLimitAndTruncation(t *testing.T) {
 	r.deliverNow(second.ID)
 	if d := r.delivery(second.ID); d.Status != store.DeliveryDelivered {
 		t.Fatalf("second after a second: %s", d.Status)
+	}
+}
+
+// TestHappyPathCalls counts the AWS calls of one delivered attempt: lease, subscription,
+// event, slot claim, release and slot free; the secret set is opened (one KMS Decrypt) only
+// by a cold container.
+func TestHappyPathCalls(t *testing.T) {
+	rec := testenv.NewRecorder()
+	r := newRig(t, rec.Middleware)
+	hook := newSubscriber(t)
+	sub, _ := r.subscribe(hook.URL, []string{"*"})
+	a, b := r.event("evt_calls_a", "booking.created"), r.event("evt_calls_b", "booking.created")
+	rec.Reset()
+	r.deliverNow(delivery.DeliveryID(a.ID, sub.ID, 0))
+	cold := rec.Calls()
+	rec.Reset()
+	r.deliverNow(delivery.DeliveryID(b.ID, sub.ID, 0))
+	warm := rec.Calls()
+	if got, want := fmt.Sprint(warm), fmt.Sprint(map[string]int{"GetItem": 2, "UpdateItem": 4}); got != want {
+		t.Fatalf("a warm delivery made %s, want %s", got, want)
+	}
+	if got, want := fmt.Sprint(cold), fmt.Sprint(map[string]int{"Decrypt": 1, "GetItem": 2, "UpdateItem": 4}); got != want {
+		t.Fatalf("a cold delivery made %s, want %s", got, want)
+	}
+	if len(hook.requests()) != 2 {
+		t.Fatalf("%d POSTs, want 2", len(hook.requests()))
+	}
+}
+
+// TestSecretCacheSeesRotation: opened secret sets are kept, so deliveries make no KMS call,
+// yet the very next delivery after a rotation carries both signatures.
+func TestSecretCacheSeesRotation(t *testing.T) {
+	rec := testenv.NewRecorder()
+	r := newRig(t, rec.Middleware)
+	r.clock.t = time.Now().UTC()
+	hook := newSubscriber(t)
+	sub, secret := r.subscribe(hook.URL, []string{"*"})
+	rec.Reset()
+	for _, id := range []string{"evt_cache_a", "evt_cache_b"} {
+		env := r.event(id, "booking.created")
+		r.deliverNow(delivery.DeliveryID(env.ID, sub.ID, 0))
+	}
+	if n := rec.Calls()["Decrypt"]; n != 1 {
+		t.Fatalf("two deliveries made %d KMS Decrypt calls, want 1", n)
+	}
+	newSecret := "whsec_" + base64.StdEncoding.EncodeToString([]byte("another rotated secret, 32 bytes"))
+	scope := secrets.Scope{TenantID: tenant, ResourceID: sub.ID}
+	set, err := secrets.OpenSet(context.Background(), r.sealer, scope, sub.SealedSecrets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sub.SealedSecrets, err = secrets.SealSet(context.Background(), r.sealer, scope, set.Rotate(newSecret, r.clock.Now())); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.subs.Update(context.Background(), sub); err != nil {
+		t.Fatal(err)
+	}
+	rec.Reset()
+	env := r.event("evt_cache_c", "booking.created")
+	r.deliverNow(delivery.DeliveryID(env.ID, sub.ID, 0))
+	got := hook.requests()
+	if len(got) != 3 || len(strings.Fields(got[2].Header.Get("webhook-signature"))) != 2 {
+		t.Fatalf("the delivery right after a rotation should carry two signatures: %q", got[len(got)-1].Header.Get("webhook-signature"))
+	}
+	verifyBoth(t, newSecret, got[2])
+	verifyBoth(t, secret, got[2])
+	if n := rec.Calls()["Decrypt"]; n != 1 {
+		t.Fatalf("the rotated set was opened with %d KMS calls, want 1", n)
 	}
 }

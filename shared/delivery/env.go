@@ -32,8 +32,9 @@ func Scale() (float64, error) {
 
 // DeliverFromEnv builds the deliver function from its environment: the tables and queues
 // the topology gives it, WEDSYNC_STAGE, WEDSYNC_KMS_KEY_ID, and optionally
-// WEDSYNC_RETRY_SCALE, WEDSYNC_DELIVERY_TIMEOUT and WEDSYNC_ALLOW_LOOPBACK_ENDPOINTS (the
-// local stack only).
+// WEDSYNC_RETRY_SCALE, WEDSYNC_DELIVERY_TIMEOUT, WEDSYNC_ENDPOINT_CONCURRENCY,
+// WEDSYNC_SECRET_CACHE_TTL (0 opens the secrets for every delivery) and
+// WEDSYNC_ALLOW_LOOPBACK_ENDPOINTS (the local stack only).
 func DeliverFromEnv(ctx context.Context) (*Deliver, error) {
 	f, _ := topology.Default().Function("deliver")
 	env, err := requireFor(f, "WEDSYNC_STAGE")
@@ -49,6 +50,10 @@ func DeliverFromEnv(ctx context.Context) (*Deliver, error) {
 		return nil, err
 	}
 	concurrency, err := intEnv("WEDSYNC_ENDPOINT_CONCURRENCY", DefaultEndpointConcurrency)
+	if err != nil {
+		return nil, err
+	}
+	secretTTL, err := awsenv.Duration("WEDSYNC_SECRET_CACHE_TTL", DefaultSecretCacheTTL)
 	if err != nil {
 		return nil, err
 	}
@@ -75,6 +80,7 @@ func DeliverFromEnv(ctx context.Context) (*Deliver, error) {
 		Timeout:             timeout,
 		AllowLoopback:       allowLoopback,
 		EndpointConcurrency: concurrency,
+		SecretCacheTTL:      cacheTTL(secretTTL),
 		Rand:                rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(os.Getpid()))),
 		Logger:              slog.New(slog.NewJSONHandler(os.Stdout, nil)).With("function", "deliver"),
 		Metrics:             &metrics.Recorder{W: os.Stdout},
@@ -128,4 +134,12 @@ func intEnv(name string, def int) (int, error) {
 		return 0, fmt.Errorf("%s=%q is not a positive number", name, v)
 	}
 	return i, nil
+}
+
+// cacheTTL maps a configured lifetime, where 0 means no caching, to SecretCacheTTL's terms.
+func cacheTTL(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
 }

@@ -14,8 +14,11 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/aws/smithy-go/middleware"
 
 	"github.com/wedsync/webhooks/shared/delivery"
 	"github.com/wedsync/webhooks/shared/envelope"
@@ -99,6 +102,8 @@ func (s *subscriber) requests() []received {
 type rig struct {
 	t             *testing.T
 	clock         *clock
+	db            *dynamodb.Client
+	tables        map[string]string
 	sqs           *sqs.Client
 	sealer        *secrets.Envelope
 	events        *store.Events
@@ -112,14 +117,15 @@ type rig struct {
 	metrics       *bytes.Buffer
 }
 
-func newRig(t *testing.T) *rig {
+// newRig builds a rig whose AWS clients run mw (fault injection, call counting).
+func newRig(t *testing.T, mw ...func(*middleware.Stack) error) *rig {
 	t.Helper()
-	cfg := testenv.Config(testenv.CallTimeout)
+	cfg := testenv.Config(testenv.CallTimeout, mw...)
 	db := testenv.DynamoDB(t, cfg)
 	tables := testenv.Tables(t, db)
 	sq := testenv.SQS(t, cfg)
 	k := testenv.KMS(t, cfg)
-	r := &rig{t: t, clock: &clock{t: time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)}, sqs: sq,
+	r := &rig{t: t, clock: &clock{t: time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)}, db: db, tables: tables, sqs: sq,
 		sealer:        &secrets.Envelope{Client: k, KeyID: testenv.KMSKey(t, k)},
 		events:        &store.Events{DB: db, Table: tables["events"]},
 		subs:          &store.Subscriptions{DB: db, Table: tables["subscriptions"]},
@@ -233,15 +239,20 @@ func (r *rig) pump() []string {
 // delayed message would arrive.
 func (r *rig) deliverNow(ids ...string) events.SQSEventResponse {
 	r.t.Helper()
-	batch := events.SQSEvent{}
-	for i, id := range ids {
-		batch.Records = append(batch.Records, events.SQSMessage{MessageId: "m-" + id + "-" + string(rune('a'+i)), Body: `{"delivery_id":"` + id + `"}`})
-	}
-	resp, err := r.deliver.Handle(context.Background(), batch)
+	resp, err := r.deliver.Handle(context.Background(), messages(ids...))
 	if err != nil {
 		r.t.Fatal(err)
 	}
 	return resp
+}
+
+// messages is a batch of one synthetic message per delivery.
+func messages(ids ...string) events.SQSEvent {
+	batch := events.SQSEvent{}
+	for i, id := range ids {
+		batch.Records = append(batch.Records, events.SQSMessage{MessageId: "m-" + id + "-" + string(rune('a'+i)), Body: `{"delivery_id":"` + id + `"}`})
+	}
+	return batch
 }
 
 func (r *rig) delivery(id string) store.Delivery {
@@ -260,4 +271,15 @@ func (r *rig) subscription(id string) store.Subscription {
 		r.t.Fatal(err)
 	}
 	return s
+}
+
+// item reads the raw item of id in table, to check attributes the store's types do not show.
+func (r *rig) item(table, id string) map[string]ddbtypes.AttributeValue {
+	r.t.Helper()
+	out, err := r.db.GetItem(context.Background(), &dynamodb.GetItemInput{TableName: aws.String(r.tables[table]),
+		Key: map[string]ddbtypes.AttributeValue{"id": &ddbtypes.AttributeValueMemberS{Value: id}}, ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return out.Item
 }

@@ -31,9 +31,6 @@ const (
 // DueShards is how many partitions the sparse index of live deliveries spreads over.
 const DueShards = 4
 
-// ErrLeased means another worker holds the delivery, or it is no longer live.
-var ErrLeased = errors.New("delivery is leased or final")
-
 // Attempt is one POST of a delivery.
 type Attempt struct {
 	Number     int       `dynamodbav:"n" json:"number"`
@@ -56,6 +53,19 @@ type Delivery struct {
 	Replay         int       `dynamodbav:"replay"`
 	Status         string    `dynamodbav:"status"`
 	Attempts       []Attempt `dynamodbav:"attempts"`
+	// AttemptCount is how many attempts were made in all, the ones cut from the log included.
+	AttemptCount int `dynamodbav:"attempt_count,omitempty"`
+	// Reason says why the delivery failed or was exhausted, or the last error that pushed
+	// its next attempt back.
+	Reason string `dynamodbav:"reason,omitempty"`
+	// Faults counts the runs in a row that ended in an error before any attempt.
+	Faults int `dynamodbav:"faults,omitempty"`
+	// Holds counts the runs in a row held because the endpoint had no free slot.
+	Holds int `dynamodbav:"holds,omitempty"`
+	// RateSlotAt is the time the subscription's rate limit reserved for the next attempt.
+	RateSlotAt time.Time `dynamodbav:"-"`
+	// Reschedules counts the manual retries; Release keeps one made during a lease.
+	Reschedules int `dynamodbav:"reschedules,omitempty"`
 	// NextAttemptAt is when the next attempt is due; zero once final.
 	NextAttemptAt time.Time `dynamodbav:"-"`
 	LeaseUntil    time.Time `dynamodbav:"-"`
@@ -96,6 +106,9 @@ func deliveryItem(d Delivery) (map[string]types.AttributeValue, error) {
 	if !d.LeaseUntil.IsZero() {
 		item["lease_until"] = n(millis(d.LeaseUntil))
 	}
+	if !d.RateSlotAt.IsZero() {
+		item["rate_slot"] = n(millis(d.RateSlotAt))
+	}
 	if !d.ExpiresAt.IsZero() {
 		item["expires_at"] = n(d.ExpiresAt.Unix())
 	}
@@ -109,6 +122,10 @@ func deliveryFromItem(item map[string]types.AttributeValue) (Delivery, error) {
 	}
 	d.NextAttemptAt = fromMillis(getN(item, "next_attempt_at"))
 	d.LeaseUntil = fromMillis(getN(item, "lease_until"))
+	d.RateSlotAt = fromMillis(getN(item, "rate_slot"))
+	if d.AttemptCount < len(d.Attempts) {
+		d.AttemptCount = len(d.Attempts)
+	}
 	if exp := getN(item, "expires_at"); exp > 0 {
 		d.ExpiresAt = time.Unix(exp, 0).UTC()
 	}
@@ -148,54 +165,6 @@ func (t *Deliveries) Get(ctx context.Context, id string) (Delivery, error) {
 	return deliveryFromItem(out.Item)
 }
 
-// Lease claims a live delivery for owner until until, unless another holds an unexpired
-// lease (ErrLeased). It returns the delivery as leased.
-func (t *Deliveries) Lease(ctx context.Context, id, owner string, now, until time.Time) (Delivery, error) {
-	out, err := t.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                aws.String(t.Table),
-		Key:                      map[string]types.AttributeValue{"id": s(id)},
-		UpdateExpression:         aws.String("SET lease_until = :until, lease_owner = :owner"),
-		ConditionExpression:      aws.String("attribute_exists(id) AND #status IN (:pending, :retrying) AND (attribute_not_exists(lease_until) OR lease_until < :now)"),
-		ExpressionAttributeNames: map[string]string{"#status": "status"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":until": n(millis(until)), ":owner": s(owner), ":now": n(millis(now)),
-			":pending": s(DeliveryPending), ":retrying": s(DeliveryRetrying),
-		},
-		ReturnValues: types.ReturnValueAllNew,
-	})
-	var ccf *types.ConditionalCheckFailedException
-	if errors.As(err, &ccf) {
-		return Delivery{}, fmt.Errorf("delivery %s: %w", id, ErrLeased)
-	}
-	if err != nil {
-		return Delivery{}, fmt.Errorf("lease delivery %s: %w", id, err)
-	}
-	return deliveryFromItem(out.Attributes)
-}
-
-// Release writes d back (its status, attempts and next attempt) and ends owner's lease. It
-// fails with ErrLeased when owner no longer holds the lease.
-func (t *Deliveries) Release(ctx context.Context, d Delivery, owner string) error {
-	d.LeaseUntil, d.LeaseOwner = time.Time{}, ""
-	item, err := deliveryItem(d)
-	if err != nil {
-		return err
-	}
-	_, err = t.DB.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName: aws.String(t.Table), Item: item,
-		ConditionExpression:       aws.String("lease_owner = :owner"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":owner": s(owner)},
-	})
-	var ccf *types.ConditionalCheckFailedException
-	if errors.As(err, &ccf) {
-		return fmt.Errorf("delivery %s: %w", d.ID, ErrLeased)
-	}
-	if err != nil {
-		return fmt.Errorf("release delivery %s: %w", d.ID, err)
-	}
-	return nil
-}
-
 // ListBySubscription returns up to limit of a subscription's deliveries, newest first.
 func (t *Deliveries) ListBySubscription(ctx context.Context, subscriptionID, cursor string, limit int32) (Page[Delivery], error) {
 	start, err := decodeCursor(cursor)
@@ -232,33 +201,4 @@ func (t *Deliveries) ListDue(ctx context.Context, now time.Time, limit int32) ([
 		return nil, fmt.Errorf("list due deliveries: %w", err)
 	}
 	return ids, nil
-}
-
-// Reschedule makes a tenant's delivery that is not delivered due again now: live, with its
-// attempts kept. It fails with ErrNotFound for another tenant's or an unknown delivery and
-// ErrLeased for a delivered one.
-func (t *Deliveries) Reschedule(ctx context.Context, tenantID, id string, now time.Time) error {
-	_, err := t.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                aws.String(t.Table),
-		Key:                      map[string]types.AttributeValue{"id": s(id)},
-		UpdateExpression:         aws.String("SET #status = :retrying, due_shard = :shard, next_attempt_at = :now, updated_at = :at"),
-		ConditionExpression:      aws.String("tenant_id = :t AND #status <> :delivered"),
-		ExpressionAttributeNames: map[string]string{"#status": "status"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":retrying": s(DeliveryRetrying), ":shard": n(dueShard(id)), ":now": n(millis(now)),
-			":at": s(now.UTC().Format(time.RFC3339Nano)), ":t": s(tenantID), ":delivered": s(DeliveryDelivered),
-		},
-		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-	})
-	var ccf *types.ConditionalCheckFailedException
-	if errors.As(err, &ccf) {
-		if getS(ccf.Item, "tenant_id") == tenantID {
-			return fmt.Errorf("delivery %s: %w", id, ErrLeased)
-		}
-		return fmt.Errorf("delivery %s: %w", id, ErrNotFound)
-	}
-	if err != nil {
-		return fmt.Errorf("reschedule delivery %s: %w", id, err)
-	}
-	return nil
 }

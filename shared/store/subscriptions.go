@@ -43,11 +43,8 @@ type Subscription struct {
 	FailingSinceMS      int64 `dynamodbav:"failing_since,omitempty"`
 	ConsecutiveFailures int   `dynamodbav:"consecutive_failures,omitempty"`
 	ProbeAtMS           int64 `dynamodbav:"probe_at,omitempty"`
-	// InFlight counts attempts under way to the endpoint; InFlightUntilMS lets a count
-	// left by a crashed worker lapse.
-	InFlight        int    `dynamodbav:"inflight,omitempty"`
-	InFlightUntilMS int64  `dynamodbav:"inflight_until,omitempty"`
-	DisabledReason  string `dynamodbav:"disabled_reason,omitempty"`
+	// The count of attempts under way to the endpoint lives in the rate-limit table.
+	DisabledReason string `dynamodbav:"disabled_reason,omitempty"`
 	// Revision is the item's version as read: Update writes only from the latest one, and
 	// Update and Disable move it on by one. (Version above is the pinned event version.)
 	Revision int64 `dynamodbav:"version,omitempty"`
@@ -146,91 +143,55 @@ func (t *Subscriptions) ListByTenant(ctx context.Context, tenantID, cursor strin
 	return page, nil
 }
 
-// ClaimSlot counts one more attempt under way to the endpoint unless limit are already
-// (counts older than their lapse time are reset). It reports whether the attempt may go.
-func (t *Subscriptions) ClaimSlot(ctx context.Context, id string, limit int, now, lapse time.Time) (bool, error) {
-	key := map[string]types.AttributeValue{"id": s(id)}
+// RecordSuccess clears the endpoint's failure state: a 2xx closes its breaker.
+func (t *Subscriptions) RecordSuccess(ctx context.Context, id string) error {
 	_, err := t.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:           aws.String(t.Table),
-		Key:                 key,
-		UpdateExpression:    aws.String("SET inflight = if_not_exists(inflight, :zero) + :one, inflight_until = :lapse"),
-		ConditionExpression: aws.String("attribute_exists(id) AND (attribute_not_exists(inflight) OR inflight < :limit)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":zero": n(0), ":one": n(1), ":limit": n(int64(limit)), ":lapse": n(millis(lapse)),
-		},
-	})
-	var ccf *types.ConditionalCheckFailedException
-	if !errors.As(err, &ccf) {
-		return err == nil, notFoundOr(err, "claim a slot of subscription", id)
-	}
-	_, err = t.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                 aws.String(t.Table),
-		Key:                       key,
-		UpdateExpression:          aws.String("SET inflight = :one, inflight_until = :lapse"),
-		ConditionExpression:       aws.String("attribute_exists(id) AND inflight_until < :now"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":one": n(1), ":lapse": n(millis(lapse)), ":now": n(millis(now))},
-	})
-	if errors.As(err, &ccf) {
-		return false, nil
-	}
-	return err == nil, notFoundOr(err, "claim a slot of subscription", id)
-}
-
-// RecordSuccess frees the attempt's slot and, when clear is set, the failure state.
-func (t *Subscriptions) RecordSuccess(ctx context.Context, id string, clear bool) error {
-	expr := "ADD inflight :minus"
-	if clear {
-		expr += " REMOVE failing_since, probe_at, consecutive_failures"
-	}
-	_, err := t.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                 aws.String(t.Table),
-		Key:                       map[string]types.AttributeValue{"id": s(id)},
-		UpdateExpression:          aws.String(expr),
-		ConditionExpression:       aws.String("attribute_exists(id)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":minus": n(-1)},
+		Key:                 map[string]types.AttributeValue{"id": s(id)},
+		UpdateExpression:    aws.String("REMOVE failing_since, probe_at, consecutive_failures"),
+		ConditionExpression: aws.String("attribute_exists(id)"),
 	})
 	return notFoundOr(err, "record success of subscription", id)
 }
 
-// RecordFailure frees the attempt's slot, notes the failure and returns the subscription
-// as updated.
-func (t *Subscriptions) RecordFailure(ctx context.Context, id string, now time.Time) (Subscription, error) {
-	out, err := t.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                 aws.String(t.Table),
-		Key:                       map[string]types.AttributeValue{"id": s(id)},
-		UpdateExpression:          aws.String("SET failing_since = if_not_exists(failing_since, :now) ADD consecutive_failures :one, inflight :minus"),
-		ConditionExpression:       aws.String("attribute_exists(id)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":now": n(millis(now)), ":one": n(1), ":minus": n(-1)},
-		ReturnValues:              types.ReturnValueAllNew,
+// RecordFailure notes a failed attempt: one more failure in a row, failing since now unless
+// it already was, and no probe through an open breaker before probeAt.
+func (t *Subscriptions) RecordFailure(ctx context.Context, id string, now, probeAt time.Time) error {
+	_, err := t.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:           aws.String(t.Table),
+		Key:                 map[string]types.AttributeValue{"id": s(id)},
+		UpdateExpression:    aws.String("SET failing_since = if_not_exists(failing_since, :now), probe_at = :probe ADD consecutive_failures :one"),
+		ConditionExpression: aws.String("attribute_exists(id)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":now": n(millis(now)), ":probe": n(millis(probeAt)), ":one": n(1),
+		},
 	})
-	if err := notFoundOr(err, "record failure of subscription", id); err != nil {
-		return Subscription{}, err
-	}
-	var sub Subscription
-	if err := attributevalue.UnmarshalMap(out.Attributes, &sub); err != nil {
-		return Subscription{}, fmt.Errorf("decode subscription %s: %w", id, err)
-	}
-	return sub, nil
+	return notFoundOr(err, "record failure of subscription", id)
 }
 
 // ClaimProbe lets one delivery through an open breaker: it succeeds when no probe is due
-// later than now, and moves the next probe to next.
-func (t *Subscriptions) ClaimProbe(ctx context.Context, id string, now, next time.Time) (bool, error) {
+// later than now, and moves the next probe to next. It returns the next probe's time: next
+// when claimed, else the time another delivery's claim or failure set.
+func (t *Subscriptions) ClaimProbe(ctx context.Context, id string, now, next time.Time) (bool, time.Time, error) {
 	_, err := t.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                 aws.String(t.Table),
-		Key:                       map[string]types.AttributeValue{"id": s(id)},
-		UpdateExpression:          aws.String("SET probe_at = :next"),
-		ConditionExpression:       aws.String("attribute_exists(id) AND (attribute_not_exists(probe_at) OR probe_at <= :now)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":now": n(millis(now)), ":next": n(millis(next))},
+		TableName:                           aws.String(t.Table),
+		Key:                                 map[string]types.AttributeValue{"id": s(id)},
+		UpdateExpression:                    aws.String("SET probe_at = :next"),
+		ConditionExpression:                 aws.String("attribute_exists(id) AND (attribute_not_exists(probe_at) OR probe_at <= :now)"),
+		ExpressionAttributeValues:           map[string]types.AttributeValue{":now": n(millis(now)), ":next": n(millis(next))},
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
 	var ccf *types.ConditionalCheckFailedException
 	if errors.As(err, &ccf) {
-		return false, nil
+		if ccf.Item == nil {
+			return false, time.Time{}, fmt.Errorf("claim probe of subscription %s: %w", id, ErrNotFound)
+		}
+		return false, fromMillis(getN(ccf.Item, "probe_at")), nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("claim probe of subscription %s: %w", id, err)
+		return false, time.Time{}, fmt.Errorf("claim probe of subscription %s: %w", id, err)
 	}
-	return true, nil
+	return true, next, nil
 }
 
 // Disable turns an active subscription off with a reason; changed is false when it was

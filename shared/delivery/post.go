@@ -1,0 +1,89 @@
+package delivery
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/wedsync/webhooks/shared/ssrf"
+	"github.com/wedsync/webhooks/shared/stdwebhooks"
+	"github.com/wedsync/webhooks/shared/store"
+)
+
+// post makes one signed POST and reports it, with any Retry-After of a 429 or 503.
+func (h *Deliver) post(ctx context.Context, sub store.Subscription, msgID string, body []byte, keys []string, now time.Time, number int) (store.Attempt, time.Duration) {
+	a := store.Attempt{Number: number, At: now}
+	var sigs []string
+	for _, secret := range keys {
+		key, err := stdwebhooks.DecodeSecret(secret)
+		if err != nil {
+			continue
+		}
+		sigs = append(sigs, stdwebhooks.Sign(key, msgID, now, body))
+	}
+	ctx, cancel := context.WithTimeout(ctx, h.timeout())
+	defer cancel()
+	if err := ssrf.CheckURL(sub.EndpointURL, h.AllowLoopback); err != nil {
+		a.Error = err.Error()
+		return a, 0
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, sub.EndpointURL, bytes.NewReader(body))
+	if err != nil {
+		a.Error = "invalid endpoint URL"
+		return a, 0
+	}
+	for k, v := range sub.Headers {
+		req.Header.Set(k, v)
+	}
+	req.Header.Set(stdwebhooks.HeaderID, msgID)
+	req.Header.Set(stdwebhooks.HeaderTimestamp, strconv.FormatInt(now.Unix(), 10))
+	req.Header.Set(stdwebhooks.HeaderSignature, strings.Join(sigs, " "))
+	req.Header.Set("content-type", "application/json")
+	req.Header.Set("user-agent", UserAgent)
+	start := time.Now()
+	resp, err := h.Client.Do(req)
+	a.LatencyMS = time.Since(start).Milliseconds()
+	if err != nil {
+		a.Error = attemptError(err)
+		return a, 0
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBytes))
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
+	a.StatusCode, a.Response = resp.StatusCode, string(b)
+	var retryAfter time.Duration
+	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
+		retryAfter = parseRetryAfter(resp.Header.Get("retry-after"), now)
+	}
+	return a, retryAfter
+}
+
+func attemptError(err error) string {
+	var netErr interface{ Timeout() bool }
+	switch {
+	case errors.As(err, &netErr) && netErr.Timeout(), errors.Is(err, context.DeadlineExceeded):
+		return "timeout"
+	case errors.Is(err, ssrf.ErrForbidden):
+		return "endpoint not allowed: it resolves to a private or reserved address"
+	default:
+		return "connection failed"
+	}
+}
+
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	if v == "" {
+		return 0
+	}
+	if secs, err := strconv.Atoi(v); err == nil && secs > 0 {
+		return time.Duration(secs) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
+}
