@@ -155,7 +155,7 @@ func TestSlotsCountAndLapse(t *testing.T) {
 		}
 		return ok
 	}
-	if !claim(t0) || !claim(t0) || claim(t0) {
+	if first, second, third := claim(t0), claim(t0), claim(t0); !first || !second || third {
 		t.Fatal("two slots should be claimed, not a third")
 	}
 	for range 3 {
@@ -163,7 +163,7 @@ func TestSlotsCountAndLapse(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if !claim(t0) || !claim(t0) || claim(t0) {
+	if first, second, third := claim(t0), claim(t0), claim(t0); !first || !second || third {
 		t.Fatal("freeing more than was claimed must not make room for more than the limit")
 	}
 	if !claim(t0.Add(2 * time.Minute)) {
