@@ -69,8 +69,8 @@ func (k *APIKeys) Put(ctx context.Context, key APIKey) error {
 	if key.TenantID == "" {
 		return ErrNoTenant
 	}
-	if key.ID == "" && len(key.Hash) >= 20 {
-		key.ID = "key_" + key.Hash[:20]
+	if key.ID == "" {
+		key.ID = legacyID(key.Hash)
 	}
 	item := map[string]types.AttributeValue{
 		"key_hash": s(key.Hash), "id": s(key.ID), "tenant_id": s(key.TenantID), "tenant_name": s(key.TenantName),
@@ -169,11 +169,23 @@ func (k *APIKeys) find(ctx context.Context, tenantID, id string) (APIKey, error)
 	}
 }
 
+// legacyID is the id of a key stored without one: derived from its hash.
+func legacyID(hash string) string {
+	if len(hash) < 20 {
+		return ""
+	}
+	return "key_" + hash[:20]
+}
+
 func apiKeyFromItem(item map[string]types.AttributeValue) APIKey {
-	return APIKey{
+	k := APIKey{
 		Hash: getS(item, "key_hash"), ID: getS(item, "id"), TenantID: getS(item, "tenant_id"),
 		TenantName: getS(item, "tenant_name"), Name: getS(item, "name"), Prefix: getS(item, "prefix"),
 		CreatedAt: fromMillis(getN(item, "created_at")), ExpiresAt: fromMillis(getN(item, "expires_at")),
 		RevokedAt: fromMillis(getN(item, "revoked_at")),
 	}
+	if k.ID == "" {
+		k.ID = legacyID(k.Hash)
+	}
+	return k
 }
