@@ -63,6 +63,9 @@ func propsFromContext(app awscdk.App) (stack.Props, error) {
 			return p, fmt.Errorf("retentionDays=%q is not a number of days", v)
 		}
 		p.RetentionDays = days
+		if err := stack.CheckRetention(days); err != nil {
+			return p, err
+		}
 	}
 	if v := get("corsOrigins"); v != "" {
 		p.CorsOrigins = strings.Split(v, ",")

@@ -50,7 +50,7 @@ func startCertServer(stateDir string) (*certServer, error) {
 		return nil, err
 	}
 	s := &certServer{host: l.Addr().String(), caPEM: string(ca.PEM), keyPath: keyPath}
-	s.certURL = "https://" + s.host + paypal.CertPathPrefix + "CERT-local-dev"
+	s.certURL = "https://" + s.host + paypal.CertPathPrefix + "CERT-10ca1dee-10ca1dee-00000001"
 	s.server = &http.Server{
 		Handler:           http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write(chain) }),
 		TLSConfig:         &tls.Config{Certificates: []tls.Certificate{tlsCert}},

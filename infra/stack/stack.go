@@ -44,9 +44,13 @@ type Built struct {
 	DataKey    awskms.Key
 }
 
-// New builds the stack from the topology.
+// New builds the stack from the topology. It panics, as constructs do, on a retention that
+// CheckRetention refuses.
 func New(scope constructs.Construct, id string, props Props) *Built {
 	props.defaults()
+	if err := CheckRetention(props.RetentionDays); err != nil {
+		panic(err)
+	}
 	stack := awscdk.NewStack(scope, jsii.String(id), &props.StackProps)
 	b := &Built{Stack: stack, Tables: map[string]awsdynamodb.Table{}, Queues: map[string]awssqs.Queue{},
 		DLQs: map[string]awssqs.Queue{}, Functions: map[string]awslambda.Function{}, Roles: map[string]awsiam.Role{}}

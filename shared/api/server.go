@@ -1,13 +1,9 @@
 package api
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base32"
-	"encoding/hex"
-	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -28,9 +24,12 @@ const OpenAPIPath = "/v1/openapi.json"
 // MaxBodyBytes bounds a request body.
 const MaxBodyBytes = 64 << 10
 
-// KeyStore finds API keys by hash.
+// KeyStore keeps API keys: found by hash, listed and revoked per tenant.
 type KeyStore interface {
 	Lookup(ctx context.Context, hash string) (store.APIKey, error)
+	Put(ctx context.Context, key store.APIKey) error
+	ListByTenant(ctx context.Context, tenantID, cursor string, limit int32) (store.Page[store.APIKey], error)
+	Revoke(ctx context.Context, tenantID, id string, at time.Time) (store.APIKey, error)
 }
 
 // ConnectionStore keeps connections.
@@ -58,10 +57,10 @@ type EventStore interface {
 	ListByTenant(ctx context.Context, tenantID string, f store.EventFilter, cursor string, limit int32) (store.Page[store.Event], error)
 }
 
-// IdempotencyStore remembers writes by Idempotency-Key.
+// IdempotencyStore remembers writes by Idempotency-Key, with their answers sealed.
 type IdempotencyStore interface {
 	Begin(ctx context.Context, scope, requestHash string, now time.Time) (store.Idempotent, bool, error)
-	Finish(ctx context.Context, scope string, status int, body []byte) error
+	Finish(ctx context.Context, scope string, status int, sealedBody string) error
 	Abandon(ctx context.Context, scope string) error
 }
 
@@ -115,6 +114,7 @@ func (s *Server) Build() *Server {
 	s.mux = http.NewServeMux()
 	s.api = humago.New(s.mux, cfg)
 	s.registerEventTypes()
+	s.registerAPIKeys()
 	s.registerConnections()
 	s.registerSubscriptions()
 	s.registerEvents()
@@ -150,12 +150,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, newError(ctx, http.StatusNotFound, "no such route"))
 		return
 	}
-	tenant, err := s.authenticate(ctx, r.Header.Get("authorization"))
+	caller, err := s.authenticate(ctx, r.Header.Get("authorization"))
 	if err != nil {
 		writeError(w, err)
 		return
 	}
+	tenant := caller.TenantID
 	ctx = context.WithValue(ctx, tenantKey, tenant)
+	ctx = context.WithValue(ctx, apiKeyKey, caller)
 	ctx = context.WithValue(ctx, baseURLKey, requestBase(r))
 	r = r.WithContext(ctx)
 	if s.RateLimits != nil {
@@ -177,69 +179,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mux.ServeHTTP(w, r)
-}
-
-func (s *Server) authenticate(ctx context.Context, header string) (string, *Error) {
-	key, ok := strings.CutPrefix(header, "Bearer ")
-	if !ok || key == "" {
-		return "", newError(ctx, http.StatusUnauthorized, "send Authorization: Bearer <API key>")
-	}
-	found, err := s.Keys.Lookup(ctx, store.HashKey(key))
-	if errors.Is(err, store.ErrNotFound) {
-		return "", newError(ctx, http.StatusUnauthorized, "unknown API key")
-	}
-	if err != nil {
-		s.Logger.ErrorContext(ctx, "API key lookup failed", "request_id", requestID(ctx), "error", err.Error())
-		return "", internal(ctx)
-	}
-	return found.TenantID, nil
-}
-
-// idempotent runs a write once per tenant, route and key: a repeat with the same body gets
-// the first answer; with another body, 409.
-func (s *Server) idempotent(w http.ResponseWriter, r *http.Request, tenant, key string) {
-	ctx := r.Context()
-	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
-	if err != nil {
-		writeError(w, newError(ctx, http.StatusBadRequest, "unreadable body"))
-		return
-	}
-	sum := sha256.Sum256(body)
-	scope := tenant + "\x00" + r.Method + " " + r.URL.Path + "\x00" + key
-	prev, claimed, err := s.Idempotency.Begin(ctx, scope, hex.EncodeToString(sum[:]), s.Now())
-	if err != nil {
-		s.Logger.ErrorContext(ctx, "idempotency claim failed", "request_id", requestID(ctx), "error", err.Error())
-		writeError(w, internal(ctx))
-		return
-	}
-	if !claimed {
-		switch {
-		case prev.RequestHash != hex.EncodeToString(sum[:]):
-			writeError(w, newError(ctx, http.StatusConflict, "this Idempotency-Key was used with a different request"))
-		case !prev.Done:
-			writeError(w, newError(ctx, http.StatusConflict, "a request with this Idempotency-Key is in progress"))
-		default:
-			w.Header().Set("content-type", "application/json")
-			w.Header().Set("idempotent-replayed", "true")
-			w.WriteHeader(prev.Status)
-			_, _ = w.Write(prev.Body)
-		}
-		return
-	}
-	r.Body = io.NopCloser(bytes.NewReader(body))
-	rec := httptest.NewRecorder()
-	s.mux.ServeHTTP(rec, r)
-	if rec.Code >= 500 || rec.Code == http.StatusConflict {
-		// A conflict with a concurrent write is worth retrying with the same key.
-		_ = s.Idempotency.Abandon(ctx, scope)
-	} else if err := s.Idempotency.Finish(ctx, scope, rec.Code, rec.Body.Bytes()); err != nil {
-		s.Logger.ErrorContext(ctx, "idempotency record failed", "request_id", requestID(ctx), "error", err.Error())
-	}
-	for k, vs := range rec.Header() {
-		w.Header()[k] = vs
-	}
-	w.WriteHeader(rec.Code)
-	_, _ = w.Write(rec.Body.Bytes())
 }
 
 // requestBase is the scheme and host the request came to.

@@ -35,6 +35,7 @@ var mappings = []mapping{
 	{inbound.ErrMissingSignature, http.StatusUnauthorized, "MISSING_SIGNATURE"},
 	{inbound.ErrStaleTimestamp, http.StatusUnauthorized, "STALE_TIMESTAMP"},
 	{inbound.ErrInvalidSignature, http.StatusUnauthorized, "INVALID_SIGNATURE"},
+	{inbound.ErrVerificationUnavailable, http.StatusServiceUnavailable, "VERIFICATION_UNAVAILABLE"},
 	{inbound.ErrInvalidJSON, http.StatusBadRequest, "INVALID_JSON"},
 	{inbound.ErrInvalidPayload, http.StatusBadRequest, "INVALID_PAYLOAD"},
 	{inbound.ErrUnknownEventType, http.StatusBadRequest, "UNKNOWN_EVENT_TYPE"},

@@ -23,6 +23,7 @@ func TestProblemFor(t *testing.T) {
 		{inbound.ErrMissingSignature, 401, "MISSING_SIGNATURE"},
 		{inbound.ErrInvalidSignature, 401, "INVALID_SIGNATURE"},
 		{inbound.ErrStaleTimestamp, 401, "STALE_TIMESTAMP"},
+		{inbound.ErrVerificationUnavailable, 503, "VERIFICATION_UNAVAILABLE"},
 		{inbound.ErrInvalidJSON, 400, "INVALID_JSON"},
 		{inbound.ErrInvalidPayload, 400, "INVALID_PAYLOAD"},
 		{inbound.ErrUnknownEventType, 400, "UNKNOWN_EVENT_TYPE"},
@@ -52,5 +53,19 @@ func TestServerErrorsHideDetails(t *testing.T) {
 	}
 	if resp.Headers["content-type"] != "application/json" {
 		t.Fatalf("content type %q", resp.Headers["content-type"])
+	}
+}
+
+// TestUnavailableVerificationHidesDetails: a certificate fetch that failed is a 503 whose
+// message is the sentinel's alone, never the URL or the fetch error.
+func TestUnavailableVerificationHidesDetails(t *testing.T) {
+	err := fmt.Errorf("%w: fetch https://api.paypal.com/v1/notifications/certs/CERT-1: dial tcp 10.0.0.7:443: i/o timeout", inbound.ErrVerificationUnavailable)
+	resp := httpx.Error(err, "req-2")
+	var body struct{ Error httpx.Problem }
+	if err := json.Unmarshal([]byte(resp.Body), &body); err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != 503 || body.Error.Code != "VERIFICATION_UNAVAILABLE" || body.Error.Message != inbound.ErrVerificationUnavailable.Error() {
+		t.Fatalf("got %d %s", resp.StatusCode, resp.Body)
 	}
 }

@@ -12,8 +12,11 @@ var (
 	ErrMissingSignature     = errors.New("missing signature")
 	ErrInvalidSignature     = errors.New("invalid signature")
 	ErrStaleTimestamp       = errors.New("timestamp outside the tolerance")
-	ErrInvalidJSON          = errors.New("invalid JSON")
-	ErrInvalidPayload       = errors.New("invalid payload")
-	ErrUnknownEventType     = errors.New("unknown event type")
-	ErrEnqueueFailed        = errors.New("event could not be queued")
+	// ErrVerificationUnavailable means the request could not be verified for now (PayPal's
+	// certificate could not be fetched); the provider should retry.
+	ErrVerificationUnavailable = errors.New("signature verification temporarily unavailable")
+	ErrInvalidJSON             = errors.New("invalid JSON")
+	ErrInvalidPayload          = errors.New("invalid payload")
+	ErrUnknownEventType        = errors.New("unknown event type")
+	ErrEnqueueFailed           = errors.New("event could not be queued")
 )

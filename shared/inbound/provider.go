@@ -1,6 +1,7 @@
 package inbound
 
 import (
+	"context"
 	"encoding/json"
 	"time"
 )
@@ -64,6 +65,13 @@ type Provider interface {
 	Verify(req *Request, creds Credentials, now time.Time) (Verified, error)
 	// Normalize turns a verified request into one or more events.
 	Normalize(req *Request, v Verified) ([]Parsed, error)
+}
+
+// ContextVerifier is implemented by providers whose verification may leave the process
+// (PayPal fetches its certificate): ingest then verifies with the request's context, so the
+// work stops when the request is cancelled or times out.
+type ContextVerifier interface {
+	VerifyContext(ctx context.Context, req *Request, creds Credentials, now time.Time) (Verified, error)
 }
 
 // Prober is implemented by providers that check a URL with a bodyless request (Mailchimp's

@@ -158,7 +158,7 @@ func (h *Handler) accept(ctx context.Context, req *events.APIGatewayV2HTTPReques
 	}
 	in := &inbound.Request{Method: req.RequestContext.HTTP.Method, Header: header, Query: req.QueryStringParameters, Body: body}
 	receivedAt := h.Now().UTC()
-	verified, err := h.Provider.Verify(in, conn.Credentials, receivedAt)
+	verified, err := h.verify(ctx, in, conn.Credentials, receivedAt)
 	if err != nil {
 		return nil, err
 	}
@@ -196,6 +196,14 @@ func (h *Handler) accept(ctx context.Context, req *events.APIGatewayV2HTTPReques
 		accepted = append(accepted, a)
 	}
 	return accepted, nil
+}
+
+// verify authenticates in, with ctx when the provider's verification may leave the process.
+func (h *Handler) verify(ctx context.Context, in *inbound.Request, creds inbound.Credentials, now time.Time) (inbound.Verified, error) {
+	if v, ok := h.Provider.(inbound.ContextVerifier); ok {
+		return v.VerifyContext(ctx, in, creds, now)
+	}
+	return h.Provider.Verify(in, creds, now)
 }
 
 // keep stores ev and queues its key. A duplicate that is not yet processed is queued again,

@@ -243,9 +243,9 @@ func paypalHarness(t *testing.T) harness {
 	srv.TLS = &tls.Config{Certificates: []tls.Certificate{tlsCert}}
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
-	certURL := srv.URL + paypal.CertPathPrefix + "CERT-test"
+	certURL := srv.URL + paypal.CertPathPrefix + "CERT-360caa42-fca2a594-c0f0c0f0"
 	return harness{
-		secret: "WH-CONFORMANCE-A", otherSecret: "WH-CONFORMANCE-B",
+		secret: "WH-CONFORMANCE-A", otherSecret: "WH-CONFORMANCE-B", tolerance: paypal.MaxAge,
 		provider: func(testing.TB) inbound.Provider {
 			return paypal.Provider{Certs: &paypal.Certs{Hosts: []string{strings.TrimPrefix(srv.URL, "https://")}, Roots: ca.Pool(), Fetch: paypal.HTTPFetch(ca.Pool())}}
 		},

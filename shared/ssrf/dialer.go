@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -18,9 +19,10 @@ type Resolver interface {
 // DialFunc opens a connection to an address already vetted.
 type DialFunc func(ctx context.Context, network, addr string) (net.Conn, error)
 
-// Guard dials only public addresses: it resolves the name once, refuses the connection if
-// any answer is forbidden, and dials the vetted address itself, so a DNS answer that
-// changes between check and dial cannot redirect it.
+// Guard dials only public addresses: it refuses IP literals that are forbidden or spelled
+// in a non-canonical form (see Literal), resolves a name once, refuses the connection if any
+// answer is forbidden (a zoned answer included), and dials the vetted address itself, so a
+// DNS answer that changes between check and dial cannot redirect it.
 type Guard struct {
 	Resolver      Resolver
 	Dial          DialFunc
@@ -43,11 +45,15 @@ func (g *Guard) DialContext(ctx context.Context, network, addr string) (net.Conn
 	if err != nil {
 		return nil, fmt.Errorf("%w: bad port", ErrForbidden)
 	}
-	var addrs []netip.Addr
-	if ip, err := netip.ParseAddr(host); err == nil {
-		addrs = []netip.Addr{ip}
-	} else if addrs, err = g.Resolver.LookupNetIP(ctx, "ip", host); err != nil {
-		return nil, fmt.Errorf("resolve %s: %w", host, err)
+	ip, isIP, err := Literal(strings.ToLower(host))
+	if err != nil {
+		return nil, err
+	}
+	addrs := []netip.Addr{ip}
+	if !isIP {
+		if addrs, err = g.Resolver.LookupNetIP(ctx, "ip", host); err != nil {
+			return nil, fmt.Errorf("resolve %s: %w", host, err)
+		}
 	}
 	if len(addrs) == 0 {
 		return nil, fmt.Errorf("resolve %s: no addresses", host)

@@ -137,11 +137,11 @@ func TestAPIKeysAndIdempotency(t *testing.T) {
 	if prev, claimed, err := idem.Begin(ctx, "a|POST /v1/x|k1", "h1", t0); err != nil || claimed || prev.Done {
 		t.Fatalf("claim while pending: %+v %v %v", prev, claimed, err)
 	}
-	if err := idem.Finish(ctx, "a|POST /v1/x|k1", 201, []byte(`{"ok":true}`)); err != nil {
+	if err := idem.Finish(ctx, "a|POST /v1/x|k1", 201, "kms1.sealed"); err != nil {
 		t.Fatal(err)
 	}
 	prev, claimed, err := idem.Begin(ctx, "a|POST /v1/x|k1", "h1", t0.Add(time.Hour))
-	if err != nil || claimed || !prev.Done || prev.Status != 201 || string(prev.Body) != `{"ok":true}` || prev.RequestHash != "h1" {
+	if err != nil || claimed || !prev.Done || prev.Status != 201 || prev.SealedBody != "kms1.sealed" || prev.RequestHash != "h1" {
 		t.Fatalf("replay: %+v %v %v", prev, claimed, err)
 	}
 	if _, claimed, _ := idem.Begin(ctx, "a|POST /v1/x|k1", "h2", t0.Add(25*time.Hour)); !claimed {

@@ -14,13 +14,15 @@ import (
 // IdempotencyTTL is how long an Idempotency-Key is remembered.
 const IdempotencyTTL = 24 * time.Hour
 
-// Idempotent is a remembered write: the request's hash and, once done, its answer.
+// Idempotent is a remembered write: the request's hash and, once done, its answer. The
+// answer may carry secrets (a created connection's, a rotated one's, a new API key), so the
+// store keeps only its sealed form; the caller seals and opens it.
 type Idempotent struct {
 	Scope       string
 	RequestHash string
 	Done        bool
 	Status      int
-	Body        []byte
+	SealedBody  string
 }
 
 // IdempotencyKeys is the table of Idempotency-Key records.
@@ -50,20 +52,20 @@ func (k *IdempotencyKeys) Begin(ctx context.Context, scope, requestHash string, 
 	case errors.As(err, &ccf):
 		return Idempotent{
 			Scope: scope, RequestHash: getS(ccf.Item, "request_hash"), Done: getS(ccf.Item, "state") == "done",
-			Status: int(getN(ccf.Item, "status")), Body: getB(ccf.Item, "body"),
+			Status: int(getN(ccf.Item, "status")), SealedBody: getS(ccf.Item, "sealed_body"),
 		}, false, nil
 	default:
 		return Idempotent{}, false, fmt.Errorf("claim idempotency key: %w", err)
 	}
 }
 
-// Finish records the answer of a claimed request.
-func (k *IdempotencyKeys) Finish(ctx context.Context, scope string, status int, body []byte) error {
+// Finish records the answer of a claimed request, sealed.
+func (k *IdempotencyKeys) Finish(ctx context.Context, scope string, status int, sealedBody string) error {
 	values := map[string]types.AttributeValue{":done": s("done"), ":status": n(int64(status))}
 	expr := "SET #state = :done, #status = :status"
-	if len(body) > 0 {
-		expr += ", body = :body"
-		values[":body"] = &types.AttributeValueMemberB{Value: body}
+	if sealedBody != "" {
+		expr += ", sealed_body = :body"
+		values[":body"] = s(sealedBody)
 	}
 	_, err := k.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 aws.String(k.Table),

@@ -23,7 +23,7 @@ func Tables() []Table {
 		{Name: "subscriptions", Create: byTenantTable},
 		{Name: "deliveries", TTLAttribute: "expires_at", Create: deliveriesTable},
 		{Name: "rate_limits", TTLAttribute: "expires_at", Create: func(name string) *dynamodb.CreateTableInput { return keyedTable(name, "bucket") }},
-		{Name: "api_keys", Create: func(name string) *dynamodb.CreateTableInput { return keyedTable(name, "key_hash") }},
+		{Name: "api_keys", Create: func(name string) *dynamodb.CreateTableInput { return withTenantIndex(keyedTable(name, "key_hash")) }},
 		{Name: "idempotency_keys", TTLAttribute: "expires_at", Create: func(name string) *dynamodb.CreateTableInput { return keyedTable(name, "scope") }},
 	}
 }
@@ -47,7 +47,11 @@ func keyedTable(name, hashKey string) *dynamodb.CreateTableInput {
 
 // byTenantTable is keyed by id, with an index of each tenant's items oldest first.
 func byTenantTable(name string) *dynamodb.CreateTableInput {
-	in := keyedTable(name, "id")
+	return withTenantIndex(keyedTable(name, "id"))
+}
+
+// withTenantIndex adds the index of each tenant's items, oldest first.
+func withTenantIndex(in *dynamodb.CreateTableInput) *dynamodb.CreateTableInput {
 	in.AttributeDefinitions = append(in.AttributeDefinitions,
 		attr("tenant_id", types.ScalarAttributeTypeS), attr("created_sort", types.ScalarAttributeTypeS))
 	in.GlobalSecondaryIndexes = []types.GlobalSecondaryIndex{{

@@ -189,8 +189,10 @@ func TestStoreFaultsAreErrors(t *testing.T) {
 	_, checks["Subscriptions.ListByTenant"] = subs.ListByTenant(ctx, "t", "", 10, nil)
 	checks["APIKeys.Put"] = keys.Put(ctx, store.APIKey{Hash: "h", TenantID: "t"})
 	_, checks["APIKeys.Lookup"] = keys.Lookup(ctx, "h")
+	_, checks["APIKeys.ListByTenant"] = keys.ListByTenant(ctx, "t", "", 10)
+	_, checks["APIKeys.Revoke"] = keys.Revoke(ctx, "t", "key_1", t0)
 	_, _, checks["IdempotencyKeys.Begin"] = idem.Begin(ctx, "s", "h", t0)
-	checks["IdempotencyKeys.Finish"] = idem.Finish(ctx, "s", 200, nil)
+	checks["IdempotencyKeys.Finish"] = idem.Finish(ctx, "s", 200, "")
 	checks["IdempotencyKeys.Abandon"] = idem.Abandon(ctx, "s")
 	_, checks["Events.NextReplay"] = events.NextReplay(ctx, "evt_f")
 	deliveries := &store.Deliveries{DB: db, Table: names["deliveries"]}

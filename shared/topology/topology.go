@@ -159,7 +159,7 @@ func Default() Spec {
 				Description: "the tenants' management API",
 				Routes:      []Route{{Method: "ANY", Path: "/v1/{proxy+}"}},
 				Tables: map[string]Access{
-					TableAPIKeys: Read, TableConnections: Full, TableSubscriptions: Full,
+					TableAPIKeys: ReadWrite, TableConnections: Full, TableSubscriptions: Full,
 					TableEvents: ReadWrite, TableIdempotencyKeys: Full, TableDeliveries: ReadWrite, TableRateLimits: Write,
 				},
 				Queues:   map[string]Access{QueueDeliveries: Send},

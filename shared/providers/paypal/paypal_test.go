@@ -62,9 +62,13 @@ func newCertServer(t *testing.T) *certServer {
 	}
 	s.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.fetches.Add(1)
-		name := strings.TrimPrefix(r.URL.Path, paypal.CertPathPrefix)
-		if name == "redirect" {
-			http.Redirect(w, r, s.URL+paypal.CertPathPrefix+"good", http.StatusFound)
+		name := certNames[strings.TrimPrefix(r.URL.Path, paypal.CertPathPrefix)]
+		switch name {
+		case "redirect":
+			http.Redirect(w, r, s.certURL("good"), http.StatusFound)
+			return
+		case "unavailable":
+			http.Error(w, "upstream down", http.StatusServiceUnavailable)
 			return
 		}
 		chain, ok := s.chains[name]
@@ -80,6 +84,28 @@ func newCertServer(t *testing.T) *certServer {
 	return s
 }
 
+// certIDs are the certificate ids the server answers, by the name tests use; each is
+// spelled as PayPal spells its ids.
+var certIDs = map[string]string{
+	"good": "CERT-360caa42-fca2a594-00000001", "expired": "CERT-360caa42-fca2a594-00000002",
+	"other-name": "CERT-360caa42-fca2a594-00000003", "rogue": "CERT-360caa42-fca2a594-00000004",
+	"redirect": "CERT-360caa42-fca2a594-00000005", "unavailable": "CERT-360caa42-fca2a594-00000006",
+	"missing": "CERT-360caa42-fca2a594-00000007",
+}
+
+var certNames = func() map[string]string {
+	out := map[string]string{}
+	for name, id := range certIDs {
+		out[id] = name
+	}
+	return out
+}()
+
+// certURL is the URL of the certificate the tests call name.
+func (s *certServer) certURL(name string) string {
+	return s.URL + paypal.CertPathPrefix + certIDs[name]
+}
+
 func (s *certServer) provider() paypal.Provider {
 	host := strings.TrimPrefix(s.URL, "https://")
 	return paypal.Provider{Certs: &paypal.Certs{Hosts: []string{host}, Roots: s.ca.Pool(), Fetch: paypal.HTTPFetch(s.ca.Pool())}}
@@ -87,11 +113,17 @@ func (s *certServer) provider() paypal.Provider {
 
 func (s *certServer) request(t *testing.T, cert string, body []byte, edit func(map[string]string)) *inbound.Request {
 	t.Helper()
+	return s.requestAt(t, cert, body, now, edit)
+}
+
+// requestAt is a request PayPal signed at at with the key of the certificate cert.
+func (s *certServer) requestAt(t *testing.T, cert string, body []byte, at time.Time, edit func(map[string]string)) *inbound.Request {
+	t.Helper()
 	key := s.keys["good"]
 	if k, ok := s.keys[cert]; ok {
 		key = k
 	}
-	h, err := testca.Headers(key, s.URL+paypal.CertPathPrefix+cert, "trans-1", webhookID, body, now)
+	h, err := testca.Headers(key, s.certURL(cert), "trans-1", webhookID, body, at)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,18 +154,20 @@ func TestVerify(t *testing.T) {
 		{name: "leaf with another name", cert: "other-name", want: inbound.ErrInvalidSignature},
 		{name: "chain that does not verify", cert: "rogue", want: inbound.ErrInvalidSignature},
 		{name: "redirecting cert URL", cert: "redirect", want: inbound.ErrInvalidSignature},
+		{name: "no certificate at the URL", cert: "missing", want: inbound.ErrInvalidSignature},
+		{name: "certificate server unavailable", cert: "unavailable", want: inbound.ErrVerificationUnavailable},
 		{name: "algorithm other than SHA256withRSA", cert: "good", edit: func(h map[string]string) { h[paypal.HeaderAuthAlgo] = "SHA1withRSA" }, want: inbound.ErrInvalidSignature, fetchless: true},
 		{name: "cert URL on another host", cert: "good", edit: func(h map[string]string) {
-			h[paypal.HeaderCertURL] = "https://api.paypal.com.evil.example" + paypal.CertPathPrefix + "good"
+			h[paypal.HeaderCertURL] = "https://api.paypal.com.evil.example" + paypal.CertPathPrefix + certIDs["good"]
 		}, want: inbound.ErrInvalidSignature, fetchless: true},
 		{name: "cert URL with userinfo", cert: "good", edit: func(h map[string]string) {
-			h[paypal.HeaderCertURL] = "https://user:pw@" + host + paypal.CertPathPrefix + "good"
+			h[paypal.HeaderCertURL] = "https://user:pw@" + host + paypal.CertPathPrefix + certIDs["good"]
 		}, want: inbound.ErrInvalidSignature, fetchless: true},
 		{name: "cert URL over http", cert: "good", edit: func(h map[string]string) {
-			h[paypal.HeaderCertURL] = "http://" + host + paypal.CertPathPrefix + "good"
+			h[paypal.HeaderCertURL] = "http://" + host + paypal.CertPathPrefix + certIDs["good"]
 		}, want: inbound.ErrInvalidSignature, fetchless: true},
 		{name: "cert URL outside the certs path", cert: "good", edit: func(h map[string]string) {
-			h[paypal.HeaderCertURL] = "https://" + host + "/elsewhere/good"
+			h[paypal.HeaderCertURL] = "https://" + host + "/elsewhere/" + certIDs["good"]
 		}, want: inbound.ErrInvalidSignature, fetchless: true},
 		{name: "missing headers", cert: "good", edit: func(h map[string]string) { delete(h, paypal.HeaderTransmissionSig) }, want: inbound.ErrMissingSignature, fetchless: true},
 	}
@@ -245,7 +279,8 @@ func FuzzNormalize(f *testing.F) {
 // FuzzVerify: any headers are refused or verified without a panic and without a fetch
 // outside the allow-list (the fetcher fails the test if asked for another host).
 func FuzzVerify(f *testing.F) {
-	f.Add("trans-1", "2026-11-25T10:00:00Z", "AAAA", "https://api.paypal.com/v1/notifications/certs/x", "SHA256withRSA", []byte(`{}`))
+	f.Add("trans-1", "2026-11-25T10:00:00Z", "AAAA", "https://certs.test/v1/notifications/certs/CERT-360caa42-fca2a594-1d93a270", "SHA256withRSA", []byte(`{}`))
+	f.Add("trans-1", "2026-11-25T10:00:00Z", "AAAA", "https://certs.test/v1/notifications/certs/../../../v1/oauth2/token", "SHA256withRSA", []byte(`{}`))
 	f.Add("", "", "", "http://user@x/", "", []byte(``))
 	f.Fuzz(func(t *testing.T, id, ts, sig, certURL, algo string, body []byte) {
 		p := paypal.Provider{Certs: &paypal.Certs{Hosts: []string{"certs.test"}, Fetch: func(_ context.Context, u string) ([]byte, error) {
@@ -257,7 +292,8 @@ func FuzzVerify(f *testing.F) {
 		req := &inbound.Request{Header: map[string]string{paypal.HeaderTransmissionID: id, paypal.HeaderTransmissionTime: ts,
 			paypal.HeaderTransmissionSig: sig, paypal.HeaderCertURL: certURL, paypal.HeaderAuthAlgo: algo}, Body: body}
 		_, err := p.Verify(req, inbound.Credentials{Secrets: []string{webhookID}}, now)
-		if err == nil || (!errors.Is(err, inbound.ErrMissingSignature) && !errors.Is(err, inbound.ErrInvalidSignature)) {
+		if err == nil || (!errors.Is(err, inbound.ErrMissingSignature) && !errors.Is(err, inbound.ErrInvalidSignature) &&
+			!errors.Is(err, inbound.ErrStaleTimestamp) && !errors.Is(err, inbound.ErrVerificationUnavailable)) {
 			t.Fatalf("unexpected result: %v", err)
 		}
 	})

@@ -6,6 +6,7 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"hash/crc32"
 	"strconv"
@@ -29,13 +30,25 @@ const (
 	HeaderAuthAlgo         = "paypal-auth-algo"
 )
 
+// The window of paypal-transmission-time. PayPal retries a webhook for up to 3 days with
+// the transmission time of its first attempt, so a request signed up to MaxAge ago is
+// accepted; one signed more than MaxSkew in the future is not. Both bounds are checked
+// before any certificate is fetched.
+const (
+	MaxAge  = 72 * time.Hour
+	MaxSkew = 5 * time.Minute
+)
+
 // Provider verifies and normalizes PayPal webhooks. PayPal shares no secret: a
 // connection's credential is its PayPal webhook id, part of the signed message.
 type Provider struct {
 	Certs *Certs
 }
 
-var _ inbound.Provider = Provider{}
+var (
+	_ inbound.Provider        = Provider{}
+	_ inbound.ContextVerifier = Provider{}
+)
 
 // New returns the provider with production certificate hosts and the system roots.
 func New() Provider { return Provider{Certs: &Certs{Hosts: ProductionCertHosts}} }
@@ -52,9 +65,15 @@ func SignedMessage(transmissionID, transmissionTime, webhookID string, body []by
 	return transmissionID + "|" + transmissionTime + "|" + webhookID + "|" + strconv.FormatUint(uint64(crc32.ChecksumIEEE(body)), 10)
 }
 
-// Verify checks the transmission signature with the certificate at paypal-cert-url for
-// each of the connection's webhook ids.
+// Verify is VerifyContext without a deadline of its own.
 func (p Provider) Verify(req *inbound.Request, creds inbound.Credentials, now time.Time) (inbound.Verified, error) {
+	return p.VerifyContext(context.Background(), req, creds, now)
+}
+
+// VerifyContext checks the transmission signature with the certificate at paypal-cert-url
+// for each of the connection's webhook ids. Headers, the transmission time's window and the
+// certificate URL are checked before anything is fetched; the fetch uses ctx.
+func (p Provider) VerifyContext(ctx context.Context, req *inbound.Request, creds inbound.Credentials, now time.Time) (inbound.Verified, error) {
 	h := req.Header
 	id, ts, sig, certURL, algo := h[HeaderTransmissionID], h[HeaderTransmissionTime], h[HeaderTransmissionSig], h[HeaderCertURL], h[HeaderAuthAlgo]
 	if id == "" || ts == "" || sig == "" || certURL == "" || algo == "" {
@@ -62,6 +81,13 @@ func (p Provider) Verify(req *inbound.Request, creds inbound.Credentials, now ti
 	}
 	if algo != AuthAlgo {
 		return inbound.Verified{}, fmt.Errorf("%w: paypal-auth-algo must be %s", inbound.ErrInvalidSignature, AuthAlgo)
+	}
+	sentAt, err := time.Parse(time.RFC3339Nano, ts)
+	if err != nil {
+		return inbound.Verified{}, fmt.Errorf("%w: paypal-transmission-time is not an RFC 3339 time", inbound.ErrInvalidSignature)
+	}
+	if age := now.Sub(sentAt); age > MaxAge || age < -MaxSkew {
+		return inbound.Verified{}, fmt.Errorf("%w: paypal-transmission-time must lie between %s before and %s after now", inbound.ErrStaleTimestamp, MaxAge, MaxSkew)
 	}
 	raw, err := base64.StdEncoding.DecodeString(sig)
 	if err != nil {
@@ -71,7 +97,10 @@ func (p Provider) Verify(req *inbound.Request, creds inbound.Credentials, now ti
 	if certs == nil {
 		certs = New().Certs
 	}
-	leaf, err := certs.Leaf(context.Background(), certURL, now)
+	leaf, err := certs.Leaf(ctx, certURL, now)
+	if errors.Is(err, inbound.ErrVerificationUnavailable) {
+		return inbound.Verified{}, err
+	}
 	if err != nil {
 		return inbound.Verified{}, fmt.Errorf("%w: %v", inbound.ErrInvalidSignature, err)
 	}
@@ -82,11 +111,7 @@ func (p Provider) Verify(req *inbound.Request, creds inbound.Credentials, now ti
 	for _, webhookID := range creds.Secrets {
 		digest := sha256.Sum256([]byte(SignedMessage(id, ts, webhookID, req.Body)))
 		if rsa.VerifyPKCS1v15(key, crypto.SHA256, digest[:], raw) == nil {
-			verified := inbound.Verified{}
-			if t, err := time.Parse(time.RFC3339Nano, ts); err == nil {
-				verified.Timestamp = t.UTC()
-			}
-			return verified, nil
+			return inbound.Verified{Timestamp: sentAt.UTC()}, nil
 		}
 	}
 	return inbound.Verified{}, fmt.Errorf("%w: no webhook id verifies the signature", inbound.ErrInvalidSignature)

@@ -1,0 +1,38 @@
+package stack_test
+
+import (
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+
+	"github.com/wedsync/webhooks/infra/stack"
+)
+
+// TestRetentionCoversReplayWindows: a retention shorter than PayPal's replay window (72 h
+// plus 5 min) is refused; four days and more are accepted.
+func TestRetentionCoversReplayWindows(t *testing.T) {
+	for _, days := range []int{1, 2, 3} {
+		if err := stack.CheckRetention(days); err == nil {
+			t.Errorf("retention of %d days accepted", days)
+		}
+	}
+	for _, days := range []int{4, 30, 365} {
+		if err := stack.CheckRetention(days); err != nil {
+			t.Errorf("retention of %d days refused: %v", days, err)
+		}
+	}
+}
+
+// TestStackRefusesShortRetention: the stack itself refuses such a retention, whoever builds it.
+func TestStackRefusesShortRetention(t *testing.T) {
+	defer func() {
+		r := recover()
+		if r == nil {
+			t.Fatal("a stack was built with a 2-day retention")
+		}
+		if err, ok := r.(error); !ok || err.Error() != stack.CheckRetention(2).Error() {
+			t.Fatalf("panicked with %v, not the retention check", r)
+		}
+	}()
+	stack.New(awscdk.NewApp(nil), stack.Name, stack.Props{RetentionDays: 2})
+}
