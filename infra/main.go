@@ -1,98 +1,78 @@
-// Command infra is the CDK app: it synthesizes the WedSyncWebhooks stack from the
-// topology. `make synth` runs it offline with CDK_OUTDIR=cdk.out; `make deploy` hands the
-// same app to the CDK CLI.
+// Command infra is the CDK app: it builds every function's bootstrap for Lambda, then
+// synthesizes the WedSyncWebhooks stack from the topology. The CDK CLI runs it for `cdk synth`,
+// `cdk diff` and `cdk deploy` (cdk.json); `CDK_OUTDIR=cdk.out go run ./infra` synthesizes the
+// same template without the CLI. Whatever goes wrong, it says so on one line of stderr and
+// exits non-zero.
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
-	"strconv"
+	"os/signal"
+	"path/filepath"
 	"strings"
+	"syscall"
 
-	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/wedsync/webhooks/infra/stack"
+	"github.com/wedsync/webhooks/shared/emulator"
+	"github.com/wedsync/webhooks/shared/topology"
 )
 
 func main() {
-	defer jsii.Close()
-	app := awscdk.NewApp(&awscdk.AppProps{Context: &map[string]interface{}{
-		"aws:cdk:enable-path-metadata":  true,
-		"aws:cdk:enable-asset-metadata": true,
-	}})
+	err := synth()
+	jsii.Close()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "infra:", firstLine(err.Error()))
+		os.Exit(1)
+	}
+}
+
+// synth builds the bootstraps and synthesizes the stack. A panic from the CDK (jsii) becomes
+// an error, so a mistake never ends in a Go stack trace.
+func synth() (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("synthesis failed: %v", r)
+		}
+	}()
+	wd, err := os.Getwd()
+	if err != nil {
+		return err
+	}
+	root, err := emulator.Root(wd)
+	if err != nil {
+		return err
+	}
+	fileContext, err := cdkJSONContext(root)
+	if err != nil {
+		return err
+	}
+	app := stack.NewApp(fileContext)
 	props, err := propsFromContext(app)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "infra:", err)
-		os.Exit(2)
+		return err
 	}
-	built := stack.New(app, stack.Name, props)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	props.Spec = topology.Default()
+	props.BootstrapDir = filepath.Join(root, "bin")
+	if err := buildBootstraps(ctx, root, props.BootstrapDir, props.Spec.Names()); err != nil {
+		return err
+	}
+	built, err := stack.New(app, stack.Name, props)
+	if err != nil {
+		return err
+	}
 	stack.Check(built.Stack)
 	app.Synth(nil)
+	return nil
 }
 
-// propsFromContext reads the documented context parameters (cdk.json or -c key=value).
-func propsFromContext(app awscdk.App) (stack.Props, error) {
-	get := func(key string) string {
-		if v, ok := app.Node().TryGetContext(jsii.String(key)).(string); ok {
-			return v
-		}
-		return ""
-	}
-	p := stack.Props{
-		StackProps: awscdk.StackProps{
-			Description: jsii.String("WedSync Webhooks: verified webhook ingest, normalized events, signed deliveries"),
-			Env: &awscdk.Environment{
-				Account: jsii.String(os.Getenv("CDK_DEFAULT_ACCOUNT")),
-				Region:  jsii.String(os.Getenv("CDK_DEFAULT_REGION")),
-			},
-		},
-		Stage:        get("stage"),
-		AlarmEmail:   get("alarmEmail"),
-		BootstrapDir: get("bootstrapDir"),
-	}
-	if p.StackProps.Env.Account == nil || *p.StackProps.Env.Account == "" {
-		p.StackProps.Env = nil
-	}
-	if p.Stage == "local" || p.Stage == "test" {
-		return p, fmt.Errorf("stage %q is reserved for the local stack and tests", p.Stage)
-	}
-	if v := get("retentionDays"); v != "" {
-		days, err := strconv.Atoi(v)
-		if err != nil || days < 1 {
-			return p, fmt.Errorf("retentionDays=%q is not a number of days", v)
-		}
-		p.RetentionDays = days
-		if err := stack.CheckRetention(days); err != nil {
-			return p, err
-		}
-	}
-	if v := get("corsOrigins"); v != "" {
-		p.CorsOrigins = strings.Split(v, ",")
-	}
-	var err error
-	if p.Memory, err = perFunction(get("memory")); err != nil {
-		return p, fmt.Errorf("memory: %w", err)
-	}
-	if p.ReservedConcurrency, err = perFunction(get("reservedConcurrency")); err != nil {
-		return p, fmt.Errorf("reservedConcurrency: %w", err)
-	}
-	return p, nil
-}
-
-// perFunction parses "api=512,deliver=1024".
-func perFunction(v string) (map[string]int, error) {
-	out := map[string]int{}
-	if v == "" {
-		return out, nil
-	}
-	for _, pair := range strings.Split(v, ",") {
-		name, num, ok := strings.Cut(pair, "=")
-		n, err := strconv.Atoi(num)
-		if !ok || err != nil || n < 0 {
-			return nil, fmt.Errorf("%q is not function=number", pair)
-		}
-		out[strings.TrimSpace(name)] = n
-	}
-	return out, nil
+// firstLine keeps a message to one line: jsii errors carry a JavaScript stack after it.
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(strings.TrimSpace(s), "\n")
+	return strings.TrimSpace(line)
 }

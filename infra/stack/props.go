@@ -10,7 +10,8 @@ import (
 type Props struct {
 	awscdk.StackProps
 	Spec topology.Spec
-	// BootstrapDir holds <function>/bootstrap, built for arm64 by `make build`.
+	// BootstrapDir holds <function>/bootstrap, built for arm64 (the CDK app builds them there
+	// before it synthesizes; `make build` builds the same binaries).
 	BootstrapDir string
 	// Stage names the deployment (WEDSYNC_STAGE); never "local" or "test".
 	Stage string

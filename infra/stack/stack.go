@@ -2,7 +2,6 @@ package stack
 
 import (
 	"fmt"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -44,12 +43,13 @@ type Built struct {
 	DataKey    awskms.Key
 }
 
-// New builds the stack from the topology. It panics, as constructs do, on a retention that
-// CheckRetention refuses.
-func New(scope constructs.Construct, id string, props Props) *Built {
+// New builds the stack from the topology. It refuses a retention that CheckRetention refuses,
+// and every function's bootstrap must already be built under props.BootstrapDir: one that is
+// not answers ErrBootstrap.
+func New(scope constructs.Construct, id string, props Props) (*Built, error) {
 	props.defaults()
 	if err := CheckRetention(props.RetentionDays); err != nil {
-		panic(err)
+		return nil, err
 	}
 	stack := awscdk.NewStack(scope, jsii.String(id), &props.StackProps)
 	b := &Built{Stack: stack, Tables: map[string]awsdynamodb.Table{}, Queues: map[string]awssqs.Queue{},
@@ -86,11 +86,13 @@ func New(scope constructs.Construct, id string, props Props) *Built {
 
 	b.API = newAPI(stack, props)
 	for _, f := range props.Spec.Functions {
-		b.addFunction(stack, f, props, cursorSecret)
+		if err := b.addFunction(stack, f, props, cursorSecret); err != nil {
+			return nil, err
+		}
 	}
 	b.addAlarms(stack, props)
 	b.addOutputs(stack)
-	return b
+	return b, nil
 }
 
 func newTable(stack awscdk.Stack, t store.Table, key awskms.Key) awsdynamodb.Table {
@@ -172,7 +174,11 @@ func newAPI(stack awscdk.Stack, props Props) awsapigatewayv2.HttpApi {
 
 // addFunction makes the function, its log group, its role with exactly the grants the
 // topology lists, its routes, its event source and its schedules.
-func (b *Built) addFunction(stack awscdk.Stack, f topology.Function, props Props, cursorSecret awssecretsmanager.Secret) {
+func (b *Built) addFunction(stack awscdk.Stack, f topology.Function, props Props, cursorSecret awssecretsmanager.Secret) error {
+	code, err := bootstrapCode(props.BootstrapDir, f.Name)
+	if err != nil {
+		return err
+	}
 	id := pascal(f.Name)
 	logGroup := awslogs.NewLogGroup(stack, jsii.String(id+"Logs"), &awslogs.LogGroupProps{
 		LogGroupName: jsii.String("/aws/lambda/" + Name + "-" + f.Name), Retention: retention(props.RetentionDays),
@@ -233,7 +239,7 @@ func (b *Built) addFunction(stack awscdk.Stack, f topology.Function, props Props
 	}
 	env, err := f.Environment(res)
 	if err != nil {
-		panic(err)
+		return fmt.Errorf("environment of %s: %w", f.Name, err)
 	}
 	env["WEDSYNC_STAGE"] = props.Stage
 	env["WEDSYNC_RETENTION"] = strconv.Itoa(props.RetentionDays*24) + "h"
@@ -265,7 +271,7 @@ func (b *Built) addFunction(stack awscdk.Stack, f topology.Function, props Props
 		Runtime:      awslambda.Runtime_PROVIDED_AL2023(),
 		Architecture: awslambda.Architecture_ARM_64(),
 		Handler:      jsii.String("bootstrap"),
-		Code:         awslambda.Code_FromAsset(jsii.String(filepath.Join(props.BootstrapDir, f.Name)), nil),
+		Code:         code,
 		Timeout:      awscdk.Duration_Seconds(jsii.Number(f.Timeout.Seconds())),
 		MemorySize:   jsii.Number(float64(memory)),
 		Environment:  &envVars,
@@ -298,6 +304,7 @@ func (b *Built) addFunction(stack awscdk.Stack, f topology.Function, props Props
 			Targets:     &[]awsevents.IRuleTarget{awseventstargets.NewLambdaFunction(fn, nil)},
 		})
 	}
+	return nil
 }
 
 func hasIndexes(table string) bool {

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
 
@@ -31,8 +30,10 @@ func synth(t *testing.T, spec topology.Spec) (*stack.Built, assertions.Template,
 			t.Fatal(err)
 		}
 	}
-	app := awscdk.NewApp(nil)
-	built := stack.New(app, stack.Name, stack.Props{Spec: spec, BootstrapDir: dir, Stage: "prod", RetentionDays: 30})
+	built, err := stack.New(stack.NewApp(nil), stack.Name, stack.Props{Spec: spec, BootstrapDir: dir, Stage: "prod", RetentionDays: 30})
+	if err != nil {
+		t.Fatal(err)
+	}
 	stack.Check(built.Stack)
 	tmpl := assertions.Template_FromStack(built.Stack, nil)
 	var doc map[string]any
