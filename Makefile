@@ -7,6 +7,7 @@ SHELL := /bin/bash
 export AWS_EC2_METADATA_DISABLED := true
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_CLI_TELEMETRY := 1
+export CDK_DISABLE_VERSION_CHECK := 1
 
 TOOLS      := $(CURDIR)/.tools
 DEVSTACK   := .dev/bin/devstack
@@ -74,7 +75,7 @@ dlq: devstack ## Show the events DLQ of the running stack without consuming it.
 .PHONY: build
 build: ## Build every function as bootstrap for provided.al2023 (arm64) under bin/.
 	@for fn in $(FUNCTIONS); do \
-		CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH_LAMBDA) go build -tags lambda.norpc -trimpath -ldflags='-s -w' \
+		CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH_LAMBDA) go build -tags lambda.norpc -trimpath -buildvcs=false -ldflags='-s -w' \
 			-o bin/$$fn/bootstrap ./functions/$$fn || exit 1; \
 	done; echo "built: $(FUNCTIONS)"
 
@@ -124,11 +125,19 @@ NAME ?=
 tenant: devstack ## Create a tenant in the running stack and print its API key: make tenant NAME="Lumière Photo"
 	@$(DEVSTACK) tenant -name "$(NAME)"
 
+# The pinned CDK CLI. Its app (cdk.json) builds every bootstrap before it synthesizes, so
+# synth, diff and deploy never package a stale or missing binary.
 CDK := $(TOOLS)/cdk/node_modules/.bin/cdk --no-notices
+# make synth never reaches AWS: no credentials, no profile, no instance metadata.
+OFFLINE := env -u AWS_PROFILE -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN \
+	-u AWS_WEB_IDENTITY_TOKEN_FILE -u AWS_CONTAINER_CREDENTIALS_FULL_URI -u AWS_CONTAINER_CREDENTIALS_RELATIVE_URI \
+	AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
+OPS := go run ./infra/ops
+OUTPUTS := cdk.out/outputs.json
 
 .PHONY: synth
-synth: build ## Synthesize the CDK stack offline into cdk.out/ (no AWS account, no CDK CLI needed).
-	CDK_OUTDIR=cdk.out go run ./infra
+synth: cdk-cli ## Synthesize the CDK stack offline into cdk.out/ (the app builds the bootstraps; no AWS account needed).
+	@$(OFFLINE) $(CDK) synth -q $(CDK_ARGS)
 	@echo "wrote cdk.out/WedSyncWebhooks.template.json"
 
 .PHONY: cdk-cli
@@ -142,12 +151,20 @@ aws-credentials:
 		echo "make: no AWS credentials: set AWS_PROFILE (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY) for the account to deploy to"; exit 1; fi
 
 .PHONY: diff
-diff: aws-credentials cdk-cli build ## Show what make deploy would change in your AWS account.
-	$(CDK) diff $(CDK_ARGS)
+diff: aws-credentials cdk-cli ## Show what make deploy would change in your AWS account.
+	@$(CDK) diff $(CDK_ARGS)
 
 .PHONY: deploy
-deploy: aws-credentials cdk-cli build ## Deploy the stack to your AWS account (context: see README).
-	$(CDK) deploy --require-approval broadening $(CDK_ARGS)
+deploy: aws-credentials cdk-cli ## Deploy the stack to your AWS account (context: see README); says so first if the account is not bootstrapped.
+	@$(OPS) preflight
+	@$(CDK) deploy --require-approval broadening --outputs-file $(OUTPUTS) $(CDK_ARGS)
+	@$(OPS) deployed -outputs $(OUTPUTS)
+
+BASE_URL ?=
+API_KEY  ?=
+.PHONY: smoke
+smoke: devstack ## Send a signed sample of each provider whose secret is given to a stack and find it in /v1/events: make smoke BASE_URL=… API_KEY=…
+	@$(DEVSTACK) smoke -base-url "$(BASE_URL)" -api-key "$(API_KEY)"
 
 .PHONY: date-audit
 date-audit: tools ## Move every fixed test clock a year ahead and a year back and test again.
