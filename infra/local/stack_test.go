@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/wedsync/webhooks/infra/devstack/smoke"
 	"github.com/wedsync/webhooks/infra/local"
 	"github.com/wedsync/webhooks/shared/emulator"
 	"github.com/wedsync/webhooks/shared/store"
@@ -196,6 +197,26 @@ func TestLocalStack(t *testing.T) {
 				eventually(t, 30*time.Second, kind+" event processed", processed(id))
 			}
 			t.Logf("%s: %d event(s) processed", kind, len(ids))
+		}
+	})
+
+	t.Run("make smoke passes against the stack", func(t *testing.T) {
+		wd, _ := os.Getwd()
+		root, _ := emulator.Root(wd)
+		conns, err := smoke.Connections(st.URL, func(string) string { return "" }, &st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		results, err := smoke.Run(context.Background(), smoke.Config{BaseURL: st.URL, APIKey: st.APIKey, Root: root, Connections: conns})
+		if err != nil {
+			t.Fatalf("smoke: %v (found %+v)", err, results)
+		}
+		kinds := map[string]bool{}
+		for _, r := range results {
+			kinds[r.Kind] = true
+		}
+		if len(kinds) != len(local.ImplementedKinds(topology.Default())) {
+			t.Errorf("smoke sent to %v, want every provider", kinds)
 		}
 	})
 
