@@ -132,7 +132,7 @@ CDK := $(TOOLS)/cdk/node_modules/.bin/cdk --no-notices
 OFFLINE := env -u AWS_PROFILE -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN \
 	-u AWS_WEB_IDENTITY_TOKEN_FILE -u AWS_CONTAINER_CREDENTIALS_FULL_URI -u AWS_CONTAINER_CREDENTIALS_RELATIVE_URI \
 	AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
-OPS := go run ./infra/ops
+OPS := .dev/bin/ops
 OUTPUTS := cdk.out/outputs.json
 
 .PHONY: synth
@@ -156,6 +156,7 @@ diff: aws-credentials cdk-cli ## Show what make deploy would change in your AWS 
 
 .PHONY: deploy
 deploy: aws-credentials cdk-cli ## Deploy the stack to your AWS account (context: see README); says so first if the account is not bootstrapped.
+	@go build -o $(OPS) ./infra/ops
 	@$(OPS) preflight
 	@$(CDK) deploy --require-approval broadening --outputs-file $(OUTPUTS) $(CDK_ARGS)
 	@$(OPS) deployed -outputs $(OUTPUTS)
