@@ -21,7 +21,10 @@ const (
 
 // Index names of the events table.
 const (
-	IndexTenantTime  = "by_tenant_time"
+	IndexTenantTime = "by_tenant_time"
+	// IndexUnprocessed is sorted by sweep time; it has a name of its own because an
+	// index's keys cannot change in place (the one before it, "unprocessed", was sorted by
+	// receipt time).
 	IndexUnprocessed = "unprocessed_sweep"
 	IndexCorrelation = "by_correlation"
 )
