@@ -135,13 +135,14 @@ func newTable(stack awscdk.Stack, t store.Table, key awskms.Key) awsdynamodb.Tab
 	table := awsdynamodb.NewTable(stack, jsii.String(pascal(t.Name)+"Table"), props)
 	for _, g := range in.GlobalSecondaryIndexes {
 		gpk, gsk := keys(g.KeySchema)
-		projection := awsdynamodb.ProjectionType_ALL
-		if g.Projection.ProjectionType == types.ProjectionTypeKeysOnly {
-			projection = awsdynamodb.ProjectionType_KEYS_ONLY
+		gsi := &awsdynamodb.GlobalSecondaryIndexProps{IndexName: g.IndexName, PartitionKey: gpk, SortKey: gsk, ProjectionType: awsdynamodb.ProjectionType_ALL}
+		switch g.Projection.ProjectionType {
+		case types.ProjectionTypeKeysOnly:
+			gsi.ProjectionType = awsdynamodb.ProjectionType_KEYS_ONLY
+		case types.ProjectionTypeInclude:
+			gsi.ProjectionType, gsi.NonKeyAttributes = awsdynamodb.ProjectionType_INCLUDE, jsii.Strings(g.Projection.NonKeyAttributes...)
 		}
-		table.AddGlobalSecondaryIndex(&awsdynamodb.GlobalSecondaryIndexProps{
-			IndexName: g.IndexName, PartitionKey: gpk, SortKey: gsk, ProjectionType: projection,
-		})
+		table.AddGlobalSecondaryIndex(gsi)
 	}
 	return table
 }

@@ -131,7 +131,17 @@ func TestEveryTopologyPartIsInTheStack(t *testing.T) {
 		if len(in.GlobalSecondaryIndexes) > 0 {
 			var indexes []any
 			for _, g := range in.GlobalSecondaryIndexes {
-				indexes = append(indexes, assertions.Match_ObjectLike(&map[string]any{"IndexName": *g.IndexName}))
+				var keys []any
+				for _, k := range g.KeySchema {
+					keys = append(keys, map[string]any{"AttributeName": *k.AttributeName, "KeyType": string(k.KeyType)})
+				}
+				projection := map[string]any{"ProjectionType": string(g.Projection.ProjectionType)}
+				if len(g.Projection.NonKeyAttributes) > 0 {
+					projection["NonKeyAttributes"] = g.Projection.NonKeyAttributes
+				}
+				indexes = append(indexes, assertions.Match_ObjectLike(&map[string]any{
+					"IndexName": *g.IndexName, "KeySchema": keys, "Projection": projection,
+				}))
 			}
 			props["GlobalSecondaryIndexes"] = assertions.Match_ArrayWith(&indexes)
 		}

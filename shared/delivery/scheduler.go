@@ -4,60 +4,150 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/wedsync/webhooks/shared/queue"
+	"github.com/wedsync/webhooks/shared/store"
 )
 
 // Scheduler rules.
 const (
 	// StuckAfter is how long an event may stay stored but unprocessed before it is queued again.
 	StuckAfter = 2 * time.Minute
+	// MaxSweepWait caps the wait before an event queued again by the scheduler, and still not
+	// processed, is queued once more. The waits double from 2 × StuckAfter up to it.
+	MaxSweepWait = 6 * time.Hour
 	// DueGrace lets a delayed message deliver a due record before the scheduler queues it again.
 	DueGrace = time.Minute
-	// sweepLimit bounds what one tick queues, per shard.
-	sweepLimit = 250
+	// DefaultEventBudget bounds the unprocessed events one tick queues again.
+	DefaultEventBudget = 2000
+	// DefaultDueBudget bounds the due deliveries one tick queues.
+	DefaultDueBudget = 5000
+	// moveConcurrency bounds the sweep-time updates under way at once.
+	moveConcurrency = 10
 )
 
-// Sweeper lists what the scheduler must queue again.
+// Sweeper finds events stored but not processed, and records that it queued them again.
 type Sweeper interface {
-	ListUnprocessed(ctx context.Context, cutoff time.Time, limit int32) ([]string, error)
+	SweepUnprocessed(ctx context.Context, cutoff time.Time, budget int, from store.SweepCursor) ([]store.Swept, store.SweepCursor, error)
+	MoveSweep(ctx context.Context, found store.Swept, at time.Time) (bool, error)
 }
 
 // DueLister lists live deliveries due by a time.
 type DueLister interface {
-	ListDue(ctx context.Context, now time.Time, limit int32) ([]string, error)
+	ListDue(ctx context.Context, now time.Time, budget int, from store.SweepCursor) ([]string, store.SweepCursor, error)
+}
+
+// EventBatchEnqueuer queues event keys, many at a time.
+type EventBatchEnqueuer interface {
+	EnqueueAll(ctx context.Context, eventIDs []string) error
 }
 
 // Scheduler runs every minute: it queues deliveries whose next attempt is due and no
 // message carries (waits over 900 s, lost messages), and events stored but never queued.
+// Each tick reads at most a budget of each, shared fairly among the indexes' shards; when
+// more is due it goes on next tick where this one stopped, so records that stay at the
+// head of an index cannot starve those behind them. An event it queues again is not
+// queued again before a wait that doubles each time, so a backlog is not deepened at every
+// tick.
 type Scheduler struct {
 	Events          Sweeper
-	EventsQueue     EventEnqueuer
+	EventsQueue     EventBatchEnqueuer
 	Deliveries      DueLister
 	DeliveriesQueue BatchEnqueuer
 	Now             func() time.Time
 	Logger          *slog.Logger
+	// EventBudget and DueBudget bound one tick's work; 0 means the defaults.
+	EventBudget, DueBudget int
+
+	mu                     sync.Mutex
+	eventCursor, dueCursor store.SweepCursor
 }
 
 // Handle runs one tick.
 func (s *Scheduler) Handle(ctx context.Context, _ events.EventBridgeEvent) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	now := s.Now().UTC()
-	stuck, err := s.Events.ListUnprocessed(ctx, now.Add(-StuckAfter), sweepLimit)
+	stuck, errStuck := s.requeueStuck(ctx, now)
+	due, errDue := s.enqueueDue(ctx, now)
+	if stuck+due > 0 {
+		s.Logger.InfoContext(ctx, "scheduler queued work", "stuck_events", stuck, "due_deliveries", due)
+	}
+	return errors.Join(errStuck, errDue)
+}
+
+// requeueStuck queues again the events whose sweep time is over StuckAfter ago and moves
+// each one's sweep time on by its next wait.
+func (s *Scheduler) requeueStuck(ctx context.Context, now time.Time) (int, error) {
+	found, next, err := s.Events.SweepUnprocessed(ctx, now.Add(-StuckAfter), budget(s.EventBudget, DefaultEventBudget), s.eventCursor)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	var errs []error
-	for _, id := range stuck {
-		errs = append(errs, s.EventsQueue.Enqueue(ctx, id))
+	s.eventCursor = next
+	ids := make([]string, len(found))
+	for i, f := range found {
+		ids[i] = f.ID
 	}
-	due, err := s.Deliveries.ListDue(ctx, now.Add(-DueGrace), sweepLimit)
+	errQueue := s.EventsQueue.EnqueueAll(ctx, ids)
+	failed := map[string]bool{}
+	var partial *queue.NotEnqueuedError
+	if errors.As(errQueue, &partial) {
+		for _, id := range partial.IDs {
+			failed[id] = true
+		}
+	} else if errQueue != nil {
+		return 0, errQueue
+	}
+	var (
+		wg   sync.WaitGroup
+		sem  = make(chan struct{}, moveConcurrency)
+		errs = make([]error, len(found))
+	)
+	for i, f := range found {
+		if failed[f.ID] {
+			continue
+		}
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			_, errs[i] = s.Events.MoveSweep(ctx, f, now.Add(SweepWait(f.Sweeps+1)-StuckAfter))
+		})
+	}
+	wg.Wait()
+	return len(found) - len(failed), errors.Join(append(errs, errQueue)...)
+}
+
+// enqueueDue queues the deliveries due over DueGrace ago.
+func (s *Scheduler) enqueueDue(ctx context.Context, now time.Time) (int, error) {
+	due, next, err := s.Deliveries.ListDue(ctx, now.Add(-DueGrace), budget(s.DueBudget, DefaultDueBudget), s.dueCursor)
 	if err != nil {
-		return errors.Join(append(errs, err)...)
+		return 0, err
 	}
-	errs = append(errs, s.DeliveriesQueue.EnqueueAll(ctx, due))
-	if len(stuck)+len(due) > 0 {
-		s.Logger.InfoContext(ctx, "scheduler queued work", "stuck_events", len(stuck), "due_deliveries", len(due))
+	s.dueCursor = next
+	return len(due), s.DeliveriesQueue.EnqueueAll(ctx, due)
+}
+
+// SweepWait is how long after its sweeps-th requeue an event still not processed waits
+// before the scheduler queues it again: StuckAfter doubled sweeps times, at most
+// MaxSweepWait.
+func SweepWait(sweeps int) time.Duration {
+	wait := StuckAfter
+	for range sweeps {
+		if wait >= MaxSweepWait/2 {
+			return MaxSweepWait
+		}
+		wait *= 2
 	}
-	return errors.Join(errs...)
+	return wait
+}
+
+func budget(set, def int) int {
+	if set > 0 {
+		return set
+	}
+	return def
 }

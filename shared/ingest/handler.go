@@ -38,9 +38,10 @@ type EventStore interface {
 	PutNew(ctx context.Context, ev store.Event) (existing store.Event, duplicate bool, err error)
 }
 
-// Enqueuer queues the key of a stored event.
+// Enqueuer queues the keys of stored events: one, or many in batches.
 type Enqueuer interface {
 	Enqueue(ctx context.Context, eventID string) error
+	EnqueueAll(ctx context.Context, eventIDs []string) error
 }
 
 // Handler answers one provider's webhook route.
@@ -177,7 +178,7 @@ func (h *Handler) accept(ctx context.Context, req *events.APIGatewayV2HTTPReques
 	if len(parsed) == 0 && !batched {
 		return nil, fmt.Errorf("%w: the request carries no event", inbound.ErrInvalidPayload)
 	}
-	accepted := make([]Accepted, 0, len(parsed))
+	evs := make([]store.Event, 0, len(parsed))
 	for _, p := range parsed {
 		own := raw
 		if p.Raw != nil {
@@ -189,6 +190,13 @@ func (h *Handler) accept(ctx context.Context, req *events.APIGatewayV2HTTPReques
 		if err != nil {
 			return nil, err
 		}
+		evs = append(evs, ev)
+	}
+	if batched {
+		return h.keepAll(ctx, evs)
+	}
+	accepted := make([]Accepted, 0, len(evs))
+	for _, ev := range evs {
 		a, err := h.keep(ctx, ev)
 		if err != nil {
 			return nil, err

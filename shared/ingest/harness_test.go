@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/aws/smithy-go/middleware"
 
 	"github.com/wedsync/webhooks/shared/inbound"
 	"github.com/wedsync/webhooks/shared/ingest"
@@ -53,13 +54,35 @@ type pipeline struct {
 	// provider's retry after an outage.
 	healthyStripe *ingest.Handler
 	mandrill      *ingest.Handler
-	mailchimp     *ingest.Handler
-	process       *process.Handler
+	// healthyMandrill is mandrill without faults or latency.
+	healthyMandrill *ingest.Handler
+	mailchimp       *ingest.Handler
+	process         *process.Handler
 }
 
 type options struct {
 	cacheTTL time.Duration
 	timeout  time.Duration
+	// latency is added to every attempt of every AWS call of the handlers that suffer
+	// faults: the emulators answer faster than AWS does.
+	latency time.Duration
+}
+
+// latency is SDK middleware that delays every attempt by d, as a remote service would.
+func latency(d time.Duration) func(*middleware.Stack) error {
+	return func(stack *middleware.Stack) error {
+		return stack.Finalize.Add(middleware.FinalizeMiddlewareFunc("WedSyncLatency",
+			func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+				wait := time.NewTimer(d)
+				defer wait.Stop()
+				select {
+				case <-wait.C:
+				case <-ctx.Done():
+					return middleware.FinalizeOutput{}, middleware.Metadata{}, ctx.Err()
+				}
+				return next.HandleFinalize(ctx, in)
+			}), middleware.After)
+	}
 }
 
 func newPipeline(t *testing.T, o options) *pipeline {
@@ -96,7 +119,11 @@ func newPipeline(t *testing.T, o options) *pipeline {
 	}
 
 	rec := testenv.NewRecorder()
-	cfg := testenv.Config(o.timeout, rec.Middleware)
+	mws := []func(*middleware.Stack) error{rec.Middleware}
+	if o.latency > 0 {
+		mws = append(mws, latency(o.latency))
+	}
+	cfg := testenv.Config(o.timeout, mws...)
 	fdb, fsqs, fkms := testenv.DynamoDB(t, cfg), testenv.SQS(t, cfg), testenv.KMS(t, cfg)
 	clock := func() time.Time { return now }
 	logger := slog.New(slog.DiscardHandler)
@@ -114,13 +141,14 @@ func newPipeline(t *testing.T, o options) *pipeline {
 	}
 	return &pipeline{
 		t: t, rec: rec, sqs: sqsClient, queueURL: queueURL,
-		events:        &store.Events{DB: db, Table: tables["events"]},
-		stripe:        handler(stripe.Provider{}, fdb, fsqs, fkms),
-		custom:        handler(custom.Provider{}, fdb, fsqs, fkms),
-		healthyStripe: handler(stripe.Provider{}, db, sqsClient, kmsAdmin),
-		mandrill:      handler(mandrill.Provider{}, fdb, fsqs, fkms),
-		mailchimp:     handler(mailchimp.Provider{}, fdb, fsqs, fkms),
-		process:       &process.Handler{Events: &store.Events{DB: db, Table: tables["events"]}, Now: clock, Logger: logger},
+		events:          &store.Events{DB: db, Table: tables["events"]},
+		stripe:          handler(stripe.Provider{}, fdb, fsqs, fkms),
+		custom:          handler(custom.Provider{}, fdb, fsqs, fkms),
+		healthyStripe:   handler(stripe.Provider{}, db, sqsClient, kmsAdmin),
+		mandrill:        handler(mandrill.Provider{}, fdb, fsqs, fkms),
+		healthyMandrill: handler(mandrill.Provider{}, db, sqsClient, kmsAdmin),
+		mailchimp:       handler(mailchimp.Provider{}, fdb, fsqs, fkms),
+		process:         &process.Handler{Events: &store.Events{DB: db, Table: tables["events"]}, Now: clock, Logger: logger},
 	}
 }
 

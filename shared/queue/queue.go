@@ -5,13 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 )
 
 // ErrMalformedMessage means a message body is not what this queue carries.
@@ -26,7 +24,7 @@ var _ Sender = (*sqs.Client)(nil)
 
 // Events is the events queue.
 type Events struct {
-	SQS Sender
+	SQS BatchSender
 	URL string
 }
 
@@ -37,12 +35,22 @@ type EventMessage struct {
 
 // Enqueue puts the key of a stored event on the queue.
 func (q *Events) Enqueue(ctx context.Context, eventID string) error {
-	body := `{"event_id":"` + eventID + `"}`
-	if _, err := q.SQS.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(q.URL), MessageBody: aws.String(body)}); err != nil {
+	if _, err := q.SQS.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(q.URL), MessageBody: aws.String(eventBody(eventID))}); err != nil {
 		return fmt.Errorf("enqueue event %s: %w", eventID, err)
 	}
 	return nil
 }
+
+// EnqueueAll puts the keys of stored events on the queue, BatchSize to a call. When some
+// are not queued the error is a *NotEnqueuedError naming them; the others were queued.
+func (q *Events) EnqueueAll(ctx context.Context, eventIDs []string) error {
+	if err := sendAll(ctx, q.SQS, q.URL, eventIDs, eventBody); err != nil {
+		return fmt.Errorf("enqueue events: %w", err)
+	}
+	return nil
+}
+
+func eventBody(id string) string { return `{"event_id":"` + id + `"}` }
 
 // ParseEventMessage returns the event id an events queue message carries.
 func ParseEventMessage(body string) (string, error) {
@@ -58,10 +66,7 @@ func ParseEventMessage(body string) (string, error) {
 
 // Deliveries is the deliveries queue.
 type Deliveries struct {
-	SQS interface {
-		Sender
-		SendMessageBatch(ctx context.Context, in *sqs.SendMessageBatchInput, opts ...func(*sqs.Options)) (*sqs.SendMessageBatchOutput, error)
-	}
+	SQS BatchSender
 	URL string
 }
 
@@ -72,7 +77,7 @@ const MaxDelay = 900 * time.Second
 func (q *Deliveries) Enqueue(ctx context.Context, deliveryID string, delay time.Duration) error {
 	secs := int32(min(MaxDelay, max(0, delay+time.Second-1)) / time.Second)
 	_, err := q.SQS.SendMessage(ctx, &sqs.SendMessageInput{
-		QueueUrl: aws.String(q.URL), MessageBody: aws.String(`{"delivery_id":"` + deliveryID + `"}`), DelaySeconds: secs,
+		QueueUrl: aws.String(q.URL), MessageBody: aws.String(deliveryBody(deliveryID)), DelaySeconds: secs,
 	})
 	if err != nil {
 		return fmt.Errorf("enqueue delivery %s: %w", deliveryID, err)
@@ -80,24 +85,16 @@ func (q *Deliveries) Enqueue(ctx context.Context, deliveryID string, delay time.
 	return nil
 }
 
-// EnqueueAll puts deliveries' keys on the queue, ten to a batch.
+// EnqueueAll puts deliveries' keys on the queue, BatchSize to a call. When some are not
+// queued the error is a *NotEnqueuedError naming them; the others were queued.
 func (q *Deliveries) EnqueueAll(ctx context.Context, ids []string) error {
-	for start := 0; start < len(ids); start += 10 {
-		chunk := ids[start:min(start+10, len(ids))]
-		entries := make([]types.SendMessageBatchRequestEntry, len(chunk))
-		for i, id := range chunk {
-			entries[i] = types.SendMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), MessageBody: aws.String(`{"delivery_id":"` + id + `"}`)}
-		}
-		out, err := q.SQS.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: aws.String(q.URL), Entries: entries})
-		if err != nil {
-			return fmt.Errorf("enqueue %d deliveries: %w", len(chunk), err)
-		}
-		if len(out.Failed) > 0 {
-			return fmt.Errorf("enqueue deliveries: %d of %d refused (%s)", len(out.Failed), len(chunk), aws.ToString(out.Failed[0].Code))
-		}
+	if err := sendAll(ctx, q.SQS, q.URL, ids, deliveryBody); err != nil {
+		return fmt.Errorf("enqueue deliveries: %w", err)
 	}
 	return nil
 }
+
+func deliveryBody(id string) string { return `{"delivery_id":"` + id + `"}` }
 
 // DeliveryMessage is the body of a deliveries queue message.
 type DeliveryMessage struct {

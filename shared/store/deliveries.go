@@ -194,11 +194,18 @@ func (t *Deliveries) ListBySubscription(ctx context.Context, subscriptionID, cur
 	return page, nil
 }
 
-// ListDue returns the ids of up to limit live deliveries per shard due at or before now.
-func (t *Deliveries) ListDue(ctx context.Context, now time.Time, limit int32) ([]string, error) {
-	ids, err := queryShards(ctx, t.DB, t.Table, IndexDue, "due_shard", "next_attempt_at <= :c", DueShards, millis(now), int64(limit))
+// ListDue returns up to budget live deliveries due at or before now, spread fairly over the
+// index's shards and read from where the cursor says, and the cursor the next sweep goes on
+// from.
+func (t *Deliveries) ListDue(ctx context.Context, now time.Time, budget int, from SweepCursor) ([]string, SweepCursor, error) {
+	ix := shardedIndex{table: t.Table, index: IndexDue, shardAttr: "due_shard", sortAttr: "next_attempt_at", shards: DueShards}
+	found, next, err := ix.sweep(ctx, t.DB, millis(now), budget, from)
 	if err != nil {
-		return nil, fmt.Errorf("list due deliveries: %w", err)
+		return nil, from, fmt.Errorf("list due deliveries: %w", err)
 	}
-	return ids, nil
+	ids := make([]string, len(found))
+	for i, f := range found {
+		ids[i] = f.ID
+	}
+	return ids, next, nil
 }

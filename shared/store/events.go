@@ -21,8 +21,11 @@ const (
 
 // Index names of the events table.
 const (
-	IndexTenantTime  = "by_tenant_time"
-	IndexUnprocessed = "unprocessed"
+	IndexTenantTime = "by_tenant_time"
+	// IndexUnprocessed is sorted by sweep time; it has a name of its own because an
+	// index's keys cannot change in place (the one before it, "unprocessed", was sorted by
+	// receipt time).
+	IndexUnprocessed = "unprocessed_sweep"
 	IndexCorrelation = "by_correlation"
 )
 
@@ -90,6 +93,7 @@ func (e *Events) PutNew(ctx context.Context, ev Event) (existing Event, duplicat
 		"envelope":       s(string(ev.Envelope)),
 		"received_at":    n(millis(ev.ReceivedAt)),
 		"pending_shard":  n(pendingShard(ev.ID)),
+		"sweep_at":       n(millis(ev.ReceivedAt)),
 	}
 	if len(ev.RawGzip) > 0 {
 		item["raw"] = &types.AttributeValueMemberB{Value: ev.RawGzip}
@@ -131,12 +135,12 @@ func (e *Events) Get(ctx context.Context, id string) (Event, error) {
 }
 
 // MarkProcessed sets an event's status to processed and takes it out of the unprocessed
-// index. It is the last step of processing an event.
+// index (both of that index's keys go). It is the last step of processing an event.
 func (e *Events) MarkProcessed(ctx context.Context, id string, at time.Time) error {
 	_, err := e.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 aws.String(e.Table),
 		Key:                       map[string]types.AttributeValue{"id": s(id)},
-		UpdateExpression:          aws.String("SET #status = :processed, processed_at = :at REMOVE pending_shard"),
+		UpdateExpression:          aws.String("SET #status = :processed, processed_at = :at REMOVE pending_shard, sweep_at"),
 		ConditionExpression:       aws.String("attribute_exists(id)"),
 		ExpressionAttributeNames:  map[string]string{"#status": "status"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{":processed": s(StatusProcessed), ":at": n(millis(at))},
@@ -227,38 +231,6 @@ func (e *Events) ListByTenant(ctx context.Context, tenantID string, f EventFilte
 	}
 	page.Next = encodeCursor(start)
 	return page, nil
-}
-
-// ListUnprocessed returns the ids of up to limit events per shard received before cutoff
-// and not yet processed, oldest first.
-func (e *Events) ListUnprocessed(ctx context.Context, cutoff time.Time, limit int32) ([]string, error) {
-	ids, err := queryShards(ctx, e.DB, e.Table, IndexUnprocessed, "pending_shard", "received_at < :c", PendingShards, millis(cutoff), int64(limit))
-	if err != nil {
-		return nil, fmt.Errorf("list unprocessed events: %w", err)
-	}
-	return ids, nil
-}
-
-// queryShards asks each shard of a sparse index for the ids whose sort key meets cond
-// (which names its value :c).
-func queryShards(ctx context.Context, db DynamoDB, table, index, shardAttr, cond string, shards int, value, limit int64) ([]string, error) {
-	var ids []string
-	for shard := range int64(shards) {
-		out, err := db.Query(ctx, &dynamodb.QueryInput{
-			TableName:                 aws.String(table),
-			IndexName:                 aws.String(index),
-			KeyConditionExpression:    aws.String(shardAttr + " = :s AND " + cond),
-			ExpressionAttributeValues: map[string]types.AttributeValue{":s": n(shard), ":c": n(value)},
-			Limit:                     aws.Int32(int32(limit)),
-		})
-		if err != nil {
-			return nil, fmt.Errorf("shard %d: %w", shard, err)
-		}
-		for _, item := range out.Items {
-			ids = append(ids, getS(item, "id"))
-		}
-	}
-	return ids, nil
 }
 
 func eventFromItem(item map[string]types.AttributeValue) Event {

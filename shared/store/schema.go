@@ -71,6 +71,7 @@ func eventsTable(name string) *dynamodb.CreateTableInput {
 			attr("tenant_id", types.ScalarAttributeTypeS),
 			attr("tenant_sort", types.ScalarAttributeTypeS),
 			attr("pending_shard", types.ScalarAttributeTypeN),
+			attr("sweep_at", types.ScalarAttributeTypeN),
 			attr("received_at", types.ScalarAttributeTypeN),
 			attr("correlation_id", types.ScalarAttributeTypeS),
 		},
@@ -83,8 +84,8 @@ func eventsTable(name string) *dynamodb.CreateTableInput {
 			},
 			{
 				IndexName:  aws.String(IndexUnprocessed),
-				KeySchema:  []types.KeySchemaElement{key("pending_shard", types.KeyTypeHash), key("received_at", types.KeyTypeRange)},
-				Projection: &types.Projection{ProjectionType: types.ProjectionTypeKeysOnly},
+				KeySchema:  []types.KeySchemaElement{key("pending_shard", types.KeyTypeHash), key("sweep_at", types.KeyTypeRange)},
+				Projection: &types.Projection{ProjectionType: types.ProjectionTypeInclude, NonKeyAttributes: []string{"sweeps"}},
 			},
 			{
 				IndexName:  aws.String(IndexCorrelation),

@@ -192,7 +192,7 @@ func Default() Spec {
 				Name:        "scheduler",
 				Description: "queues due deliveries and events stored but never queued",
 				Schedules:   []Schedule{{Name: "every-minute", Every: time.Minute}},
-				Tables:      map[string]Access{TableEvents: Read, TableDeliveries: Read},
+				Tables:      map[string]Access{TableEvents: ReadWrite, TableDeliveries: Read}, // events: moves sweep times
 				Queues:      map[string]Access{QueueEvents: Send, QueueDeliveries: Send},
 				Timeout:     60 * time.Second,
 				MemoryMB:    256,
