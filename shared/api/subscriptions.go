@@ -295,17 +295,6 @@ func checkEventTypes(types []string, bad map[string]string) {
 	}
 }
 
-// reservedHeaders are set by every delivery and cannot be overridden.
-var reservedHeaders = []string{"webhook-id", "webhook-timestamp", "webhook-signature", "content-type", "content-length", "user-agent", "host"}
-
-func checkHeaders(h map[string]string, bad map[string]string) {
-	for k := range h {
-		if slices.Contains(reservedHeaders, strings.ToLower(k)) {
-			bad["headers"] = k + " is set by every delivery and cannot be overridden"
-		}
-	}
-}
-
 // Matches reports whether a subscription's event types select typ.
 func Matches(patterns []string, typ string) bool {
 	for _, p := range patterns {
