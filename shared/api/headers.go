@@ -6,18 +6,22 @@ import (
 )
 
 // reservedHeaders are set by every delivery, or by the HTTP client on the wire, and are
-// never taken from a subscription: the Standard Webhooks headers, the content headers, the
-// user agent, the host and the hop-by-hop headers (RFC 9110 §7.6.1), plus every proxy-*.
-var reservedHeaders = []string{
-	"webhook-id", "webhook-timestamp", "webhook-signature",
-	"content-type", "content-length", "content-encoding", "user-agent", "host",
-	"connection", "keep-alive", "te", "trailer", "transfer-encoding", "upgrade",
-}
+// never taken from a subscription: the content headers, the user agent, the host and the
+// hop-by-hop headers (RFC 9110 §7.6.1); reservedPrefixes add every Standard Webhooks
+// header (webhook-id, webhook-timestamp, webhook-signature and any later one) and proxy-*.
+var (
+	reservedHeaders = []string{
+		"content-type", "content-length", "content-encoding", "user-agent", "host",
+		"connection", "keep-alive", "te", "trailer", "transfer-encoding", "upgrade",
+	}
+	reservedPrefixes = []string{"webhook-", "proxy-"}
+)
 
 // reservedHeader reports whether a subscription may not set the header name.
 func reservedHeader(name string) bool {
 	name = strings.ToLower(name)
-	return slices.Contains(reservedHeaders, name) || strings.HasPrefix(name, "proxy-")
+	return slices.Contains(reservedHeaders, name) ||
+		slices.ContainsFunc(reservedPrefixes, func(p string) bool { return strings.HasPrefix(name, p) })
 }
 
 // checkHeaders refuses a subscription's custom headers that a delivery sets itself, that are

@@ -12,7 +12,7 @@ import (
 func TestSubscriptionHeadersRefuseReservedNames(t *testing.T) {
 	e := newEnv(t)
 	reserved := []string{
-		"webhook-id", "Webhook-Timestamp", "WEBHOOK-SIGNATURE", "Content-Type", "content-length", "User-Agent", "Host",
+		"webhook-id", "Webhook-Timestamp", "WEBHOOK-SIGNATURE", "Webhook-Anything-Later", "Content-Type", "content-length", "User-Agent", "Host",
 		"Connection", "Keep-Alive", "TE", "Trailer", "Transfer-Encoding", "Upgrade", "Proxy-Authorization", "proxy-connection",
 	}
 	var sub subscription

@@ -12,6 +12,7 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"github.com/wedsync/webhooks/shared/secrets"
 	"github.com/wedsync/webhooks/shared/store"
 )
 
@@ -160,7 +161,8 @@ func asQuotaExceeded(ctx context.Context, err error) (*Error, bool) {
 }
 
 // documentLimits adds the limits' answers to the OpenAPI document: 429 on every operation,
-// 409 QUOTA_EXCEEDED on the creates that a quota bounds.
+// 409 QUOTA_EXCEEDED on the creates that a quota bounds, and the secret sets' bound on the
+// rotations.
 func (s *Server) documentLimits() {
 	l := s.Limits.withDefaults()
 	errorBody := func() map[string]*huma.MediaType {
@@ -186,6 +188,10 @@ func (s *Server) documentLimits() {
 			op.Responses["429"] = &huma.Response{Description: why, Headers: retryAfter, Content: errorBody()}
 			if q, ok := quotas[op.OperationID]; ok {
 				op.Responses["409"] = &huma.Response{Description: q, Content: errorBody()}
+			}
+			if strings.HasPrefix(op.OperationID, "rotate-") {
+				op.Description = fmt.Sprintf("The replaced secret stays valid for 24 hours, but at most %d secrets are kept: "+
+					"rotating again within 24 hours drops the oldest at once.", secrets.MaxSecrets)
 			}
 		}
 	}

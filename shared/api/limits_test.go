@@ -159,7 +159,8 @@ func TestOperationRates(t *testing.T) {
 }
 
 // TestLimitsAreDocumented: every operation documents 429 with Retry-After; the creates a
-// quota bounds document 409 QUOTA_EXCEEDED with the configured quota.
+// quota bounds document 409 QUOTA_EXCEEDED with the configured quota; rotations document
+// the secret set's bound.
 func TestLimitsAreDocumented(t *testing.T) {
 	s := (&api.Server{Limits: api.Limits{Subscriptions: 7}}).Build()
 	ops := 0
@@ -175,6 +176,9 @@ func TestLimitsAreDocumented(t *testing.T) {
 			}
 			if op.OperationID == "replay-event" && !strings.Contains(r.Description, "60 replays a minute") {
 				t.Errorf("replay's 429 does not give the default rate: %q", r.Description)
+			}
+			if strings.HasPrefix(op.OperationID, "rotate-") && !strings.Contains(op.Description, "at most 3 secrets") {
+				t.Errorf("%s does not document the secret set's bound: %q", op.OperationID, op.Description)
 			}
 			conflict := op.Responses["409"]
 			switch op.OperationID {
