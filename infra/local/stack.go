@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -21,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/wedsync/webhooks/shared/api"
 	"github.com/wedsync/webhooks/shared/emulator"
 	"github.com/wedsync/webhooks/shared/providers"
 	"github.com/wedsync/webhooks/shared/secrets"
@@ -300,6 +302,13 @@ func FunctionEnv(f topology.Function, st State, extra []string) ([]string, error
 	}
 	for k, v := range res {
 		env = append(env, k+"="+v)
+	}
+	if slices.ContainsFunc(f.Routes, func(r topology.Route) bool { return strings.HasPrefix(r.Path, "/v1/") }) {
+		// The tenants' limits, at their defaults; WEDSYNC_QUOTA_* and WEDSYNC_RATE_* in extra
+		// (the developer's environment) come later and win.
+		for k, v := range api.DefaultLimits.Env() {
+			env = append(env, k+"="+v)
+		}
 	}
 	if f.Name == "ingest-paypal" && st.PayPalCertHost != "" {
 		env = append(env, "WEDSYNC_PAYPAL_CERT_HOSTS="+st.PayPalCertHost, "WEDSYNC_PAYPAL_CA_PEM="+st.PayPalCAPEM)

@@ -24,11 +24,6 @@ var Suppressions = []*cdknag.NagPackSuppression{
 			"(or connection secret), /v1 by a bearer API key bound to one tenant. An API Gateway authorizer would add " +
 			"latency and cost without adding a check."),
 	},
-	{
-		Id: jsii.String("AwsSolutions-SMG4"),
-		Reason: jsii.String("The secret only signs list cursors; rotating it invalidates open cursors and nothing else. " +
-			"Operators rotate it by updating the secret and redeploying."),
-	},
 }
 
 // Check adds the cdk-nag AwsSolutions checks to the stack, with our written suppressions.

@@ -18,7 +18,7 @@ const OldestMessageAlarmSeconds = 900
 // function error and any API 5xx, and draws them on one dashboard.
 func (b *Built) addAlarms(stack awscdk.Stack, props Props) {
 	topic := awssns.NewTopic(stack, jsii.String("AlarmTopic"), &awssns.TopicProps{
-		DisplayName: jsii.String("WedSync Webhooks alarms"), EnforceSSL: jsii.Bool(true), MasterKey: b.DataKey,
+		DisplayName: jsii.String("WedSync Webhooks alarms"), EnforceSSL: jsii.Bool(true), MasterKey: newAlarmKey(stack),
 	})
 	if props.AlarmEmail != "" {
 		topic.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(props.AlarmEmail), nil))

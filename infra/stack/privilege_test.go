@@ -61,7 +61,7 @@ func TestLeastPrivilege(t *testing.T) {
 	for name, q := range built.DLQs {
 		queueOf[logicalID(st, q)] = name + "-dlq"
 	}
-	secretsKey, dataKey := logicalID(st, built.SecretsKey), logicalID(st, built.DataKey)
+	secretsKey, dataKey, cursorKey := logicalID(st, built.SecretsKey), logicalID(st, built.DataKey), logicalID(st, built.CursorKey)
 
 	for _, f := range topology.Default().Functions {
 		t.Run(f.Name, func(t *testing.T) {
@@ -152,6 +152,10 @@ func TestLeastPrivilege(t *testing.T) {
 							cond := fmt.Sprint(s["Condition"])
 							if !strings.Contains(cond, "kms:ViaService") || !strings.Contains(cond, "dynamodb.") {
 								t.Errorf("table key usable outside DynamoDB: %s", where)
+							}
+						case cursorKey:
+							if !sameSet(actions, []string{"kms:GenerateMac"}) || !slices.ContainsFunc(f.Routes, func(r topology.Route) bool { return strings.HasPrefix(r.Path, "/v1/") }) {
+								t.Errorf("cursor key grant %v to a function that does not serve /v1", actions)
 							}
 						default:
 							t.Errorf("grant on an unknown key: %s", where)

@@ -17,7 +17,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdaeventsources"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/constructs-go/constructs/v10"
@@ -41,6 +40,8 @@ type Built struct {
 	API        awsapigatewayv2.HttpApi
 	SecretsKey awskms.Key
 	DataKey    awskms.Key
+	// CursorKey is the HMAC key the management API derives its cursor key from.
+	CursorKey awskms.Key
 }
 
 // New builds the stack from the topology. It refuses a retention that CheckRetention refuses,
@@ -78,17 +79,16 @@ func New(scope constructs.Construct, id string, props Props) (*Built, error) {
 			DeadLetterQueue:   &awssqs.DeadLetterQueue{MaxReceiveCount: jsii.Number(float64(q.MaxReceiveCount)), Queue: b.DLQs[q.Name]},
 		})
 	}
-	cursorSecret := awssecretsmanager.NewSecret(stack, jsii.String("CursorSecret"), &awssecretsmanager.SecretProps{
-		Description:          jsii.String("WedSync Webhooks: signs management API list cursors"),
-		GenerateSecretString: &awssecretsmanager.SecretStringGenerator{PasswordLength: jsii.Number(48), ExcludePunctuation: jsii.Bool(true)},
-		EncryptionKey:        b.DataKey,
-	})
 
 	b.API = newAPI(stack, props)
 	for _, f := range props.Spec.Functions {
-		if err := b.addFunction(stack, f, props, cursorSecret); err != nil {
+		if err := b.addFunction(stack, f, props); err != nil {
 			return nil, err
 		}
+	}
+	b.addCursorKey(stack, props)
+	if err := b.addLimits(stack, props); err != nil {
+		return nil, err
 	}
 	b.addAlarms(stack, props)
 	b.addOutputs(stack)
@@ -175,7 +175,7 @@ func newAPI(stack awscdk.Stack, props Props) awsapigatewayv2.HttpApi {
 
 // addFunction makes the function, its log group, its role with exactly the grants the
 // topology lists, its routes, its event source and its schedules.
-func (b *Built) addFunction(stack awscdk.Stack, f topology.Function, props Props, cursorSecret awssecretsmanager.Secret) error {
+func (b *Built) addFunction(stack awscdk.Stack, f topology.Function, props Props) error {
 	code, err := bootstrapCode(props.BootstrapDir, f.Name)
 	if err != nil {
 		return err
@@ -254,9 +254,6 @@ func (b *Built) addFunction(stack awscdk.Stack, f topology.Function, props Props
 		role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid: jsii.String("SecretsKey"), Actions: jsii.Strings(actions...), Resources: jsii.Strings(*b.SecretsKey.KeyArn()),
 		}))
-	}
-	if slices.ContainsFunc(f.Routes, func(r topology.Route) bool { return strings.HasPrefix(r.Path, "/v1/") }) {
-		env["WEDSYNC_CURSOR_SECRET"] = *cursorSecret.SecretValue().UnsafeUnwrap()
 	}
 	memory := f.MemoryMB
 	if m, ok := props.Memory[f.Name]; ok {

@@ -331,6 +331,12 @@ func (s *Server) fail(ctx context.Context, err error) error {
 	if errors.Is(err, store.ErrNotFound) {
 		return newError(ctx, http.StatusNotFound, "not found")
 	}
+	if answer, ok := asQuotaExceeded(ctx, err); ok {
+		return answer
+	}
+	if errors.Is(err, store.ErrConflict) {
+		return newError(ctx, http.StatusConflict, "a concurrent change got there first; try again")
+	}
 	s.Logger.ErrorContext(ctx, "request failed", "request_id", requestID(ctx), "tenant_id", tenantOf(ctx), "error", err.Error())
 	return internal(ctx)
 }

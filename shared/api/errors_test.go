@@ -92,7 +92,7 @@ func TestIdempotencyKey(t *testing.T) {
 func TestRateLimit(t *testing.T) {
 	e := newEnv(t)
 	e.server.RateLimits = &store.RateLimits{DB: e.db, Table: e.tables["rate_limits"]}
-	e.server.RatePerSecond = 2
+	e.server.Limits.RequestsPerSecond = 2
 	for i := range 2 {
 		if a := e.call("GET", "/v1/event-types", keyA, nil); a.status != 200 {
 			t.Fatalf("request %d: %d", i+1, a.status)

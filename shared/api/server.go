@@ -64,9 +64,10 @@ type IdempotencyStore interface {
 	Abandon(ctx context.Context, scope string) error
 }
 
-// RateLimiter counts a key's uses per second across every container.
+// RateLimiter counts a key's uses per second, and per window, across every container.
 type RateLimiter interface {
 	Take(ctx context.Context, key string, perSecond int, now time.Time) (bool, error)
+	TakeWindow(ctx context.Context, key string, limit int, window time.Duration, now time.Time) (bool, time.Time, error)
 }
 
 // DefaultRatePerSecond is each tenant's request rate on the management API.
@@ -81,11 +82,13 @@ type Server struct {
 	Idempotency   IdempotencyStore
 	Deliveries    DeliveryStore
 	Tester        TestSender
-	// RateLimits, when set, holds each tenant to RatePerSecond requests.
-	RateLimits    RateLimiter
-	RatePerSecond int
-	Sealer        secrets.Sealer
-	Cursors       Cursors
+	// RateLimits, when set, holds each tenant to the rates of Limits.
+	RateLimits RateLimiter
+	// Limits are each tenant's rates and quotas; the quotas are counted by the connection
+	// and subscription stores (store.Quota) and only documented here.
+	Limits  Limits
+	Sealer  secrets.Sealer
+	Cursors Cursors
 	// PublicURL is the base of ingest URLs; empty means the request's own host.
 	PublicURL string
 	// AllowLoopbackEndpoints is the local stack's SSRF exception; never set in AWS.
@@ -121,6 +124,7 @@ func (s *Server) Build() *Server {
 	s.registerDeliveries()
 	s.registerReplay()
 	s.registerRecover()
+	s.documentLimits()
 	return s
 }
 
@@ -161,11 +165,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx = context.WithValue(ctx, baseURLKey, requestBase(r))
 	r = r.WithContext(ctx)
 	if s.RateLimits != nil {
-		limit := s.RatePerSecond
-		if limit <= 0 {
-			limit = DefaultRatePerSecond
-		}
-		ok, err := s.RateLimits.Take(ctx, "api#"+tenant, limit, s.Now())
+		ok, err := s.RateLimits.Take(ctx, "api#"+tenant, s.Limits.withDefaults().RequestsPerSecond, s.Now())
 		if err != nil {
 			s.Logger.ErrorContext(ctx, "rate limit failed", "request_id", requestID(ctx), "error", err.Error())
 		} else if !ok {
@@ -173,6 +173,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeError(w, newError(ctx, http.StatusTooManyRequests, "too many requests; retry after a second"))
 			return
 		}
+	}
+	if s.limitOperation(w, r, tenant) {
+		return
 	}
 	if key := r.Header.Get("idempotency-key"); key != "" && r.Method != http.MethodGet && r.Method != http.MethodHead {
 		s.idempotent(w, r, tenant, key)

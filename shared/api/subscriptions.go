@@ -49,7 +49,7 @@ type SubscriptionBody struct {
 	Secret             string            `json:"secret,omitempty" maxLength:"128" doc:"whsec_ secret of 24 to 64 bytes; generated when absent."`
 	RetryPolicy        *RetryPolicy      `json:"retry_policy,omitempty"`
 	EventVersion       string            `json:"event_version,omitempty" doc:"Dated event version to render events at; default the current one."`
-	Headers            map[string]string `json:"headers,omitempty" maxProperties:"10"`
+	Headers            map[string]string `json:"headers,omitempty" maxProperties:"10" doc:"Sent with every delivery. Refused (422): webhook-*, content-type, content-length, content-encoding, user-agent, host, hop-by-hop headers (connection, keep-alive, te, trailer, transfer-encoding, upgrade) and proxy-*."`
 	RateLimitPerSecond int               `json:"rate_limit_per_second,omitempty" minimum:"0" maximum:"1000"`
 }
 
@@ -62,7 +62,7 @@ type SubscriptionPatch struct {
 	Active             *bool              `json:"active,omitempty"`
 	RetryPolicy        *RetryPolicy       `json:"retry_policy,omitempty"`
 	EventVersion       *string            `json:"event_version,omitempty"`
-	Headers            *map[string]string `json:"headers,omitempty"`
+	Headers            *map[string]string `json:"headers,omitempty" doc:"Sent with every delivery. Refused (422): webhook-*, content-type, content-length, content-encoding, user-agent, host, hop-by-hop headers (connection, keep-alive, te, trailer, transfer-encoding, upgrade) and proxy-*."`
 	RateLimitPerSecond *int               `json:"rate_limit_per_second,omitempty" minimum:"0" maximum:"1000"`
 }
 
@@ -292,17 +292,6 @@ func checkEventTypes(types []string, bad map[string]string) {
 		}
 		bad["event_types"] = "unknown type " + truncate(t, 64) + "; see GET /v1/event-types"
 		return
-	}
-}
-
-// reservedHeaders are set by every delivery and cannot be overridden.
-var reservedHeaders = []string{"webhook-id", "webhook-timestamp", "webhook-signature", "content-type", "content-length", "user-agent", "host"}
-
-func checkHeaders(h map[string]string, bad map[string]string) {
-	for k := range h {
-		if slices.Contains(reservedHeaders, strings.ToLower(k)) {
-			bad["headers"] = k + " is set by every delivery and cannot be overridden"
-		}
 	}
 }
 

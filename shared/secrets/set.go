@@ -10,6 +10,12 @@ import (
 // Overlap is how long a replaced secret keeps working after a rotation.
 const Overlap = 24 * time.Hour
 
+// MaxSecrets bounds a set: the current secret and at most MaxSecrets-1 replaced ones still
+// in their overlap. Rotating again within the overlap of the oldest drops it at once, so a
+// verifier never tries more than MaxSecrets secrets and a burst of rotations cannot grow the
+// sealed item.
+const MaxSecrets = 3
+
 // Value is one secret of a set; Until, when set, is when it stops being valid.
 type Value struct {
 	Secret string    `json:"secret"`
@@ -20,10 +26,14 @@ type Value struct {
 // a resource's secrets costs one KMS call however many there are.
 type Set []Value
 
-// Rotate returns the set with next first and the current secrets valid for Overlap more.
+// Rotate returns the set with next first and the current secrets valid for Overlap more;
+// beyond MaxSecrets, the oldest are dropped.
 func (s Set) Rotate(next string, now time.Time) Set {
 	out := Set{{Secret: next}}
 	for _, v := range s.Active(now) {
+		if len(out) == MaxSecrets {
+			break
+		}
 		until := now.Add(Overlap)
 		if !v.Until.IsZero() && v.Until.Before(until) {
 			until = v.Until
