@@ -106,9 +106,7 @@ func (p *Pool) KillRuntime(inv InFlight) (time.Time, int, error) {
 // alive returns inst, or a new process in its place when it died; when none can be
 // started it returns inst, whose next invocation then fails.
 func (p *Pool) alive(ctx context.Context, inst *instance) *instance {
-	select {
-	case <-inst.proc.Done():
-	default:
+	if !inst.dead() {
 		return inst
 	}
 	p.mu.Lock()
@@ -138,7 +136,33 @@ func (p *Pool) alive(ctx context.Context, inst *instance) *instance {
 	return fresh
 }
 
-// childPids lists the processes whose parent is pid, read from /proc.
+// dead reports whether the RIE process has exited. Done closes only once every process
+// that shares its output pipes has closed them too, so /proc is asked as well.
+func (inst *instance) dead() bool {
+	select {
+	case <-inst.proc.Done():
+		return true
+	default:
+		state, _, ok := procStat(inst.proc.Pid())
+		return !ok || state == "Z"
+	}
+}
+
+// procStat reads a process's state and parent from /proc; ok is false when it is gone.
+func procStat(pid int) (state string, parent int, ok bool) {
+	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return "", 0, false
+	}
+	fields := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
+	if len(fields) < 2 {
+		return "", 0, false
+	}
+	parent, _ = strconv.Atoi(fields[1])
+	return fields[0], parent, true
+}
+
+// childPids lists the live processes whose parent is pid, read from /proc.
 func childPids(pid int) []int {
 	entries, err := os.ReadDir("/proc")
 	if err != nil {
@@ -150,15 +174,7 @@ func childPids(pid int) []int {
 		if err != nil {
 			continue
 		}
-		stat, err := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if err != nil {
-			continue
-		}
-		fields := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
-		if len(fields) < 2 || fields[0] == "Z" {
-			continue
-		}
-		if parent, err := strconv.Atoi(fields[1]); err == nil && parent == pid {
+		if state, parent, ok := procStat(child); ok && state != "Z" && parent == pid {
 			out = append(out, child)
 		}
 	}
