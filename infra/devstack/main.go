@@ -1,7 +1,8 @@
 // Command devstack runs and drives the local stack: `dev` starts it (make dev), `send` posts
 // a signed sample event (make send), `invoke` runs one invocation under the RIE (make
 // invoke), `events` regenerates events/ (make events), `tail` lists recent events, `dlq`
-// shows a dead-letter queue, `coldstart` measures cold starts, and `functions` lists the topology's functions.
+// shows a dead-letter queue, `coldstart` measures cold starts, `load` runs make load and
+// make chaos, and `functions` lists the topology's functions.
 package main
 
 import (
@@ -56,8 +57,10 @@ func run(args []string) error {
 		return coldstart(ctx, root, args)
 	case "tenant":
 		return tenant(ctx, root, args)
+	case "load":
+		return load(ctx, root, args)
 	default:
-		return fmt.Errorf("unknown command %q (dev, functions, send, invoke, events, tail, dlq, coldstart, tenant)", cmd)
+		return fmt.Errorf("unknown command %q (dev, functions, send, invoke, events, tail, dlq, coldstart, tenant, load)", cmd)
 	}
 }
 
