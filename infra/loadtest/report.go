@@ -1,19 +1,17 @@
 package loadtest
 
 import (
-	"cmp"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
-	"github.com/wedsync/webhooks/shared/delivery"
 	"github.com/wedsync/webhooks/shared/store"
 )
 
-// KillSlack is how long after a kill a POST the killed runtime sent may still reach a
-// subscriber (bytes already on the wire).
-const KillSlack = time.Second
+// KillSlack is how long after a kill a POST the killed runtime sent may still be seen
+// arriving by a subscriber (bytes already on the wire, a busy subscriber). Another runtime
+// cannot POST a delivery of the killed batch that soon: the killed runtime's lease holds it.
+const KillSlack = 250 * time.Millisecond
 
 // Inputs is everything a report is computed from: what was sent, what the subscribers
 // received, what the stores and DLQs hold after the run, and what was killed.
@@ -182,333 +180,37 @@ func Matches(filters []string, typ string) bool {
 	return false
 }
 
-type subWID struct{ sub, wid string }
-
 // Compute derives the report from what the run saw.
 func Compute(in Inputs) Report {
-	r := Report{Knobs: in.Knobs, Drained: in.Drained, Functions: in.Functions, Calls: in.Calls,
-		SendStart: in.SendStart, SendTime: in.SendEnd.Sub(in.SendStart), Elapsed: in.End.Sub(in.SendStart), Rejections: map[string]int{}}
-	accepted, answeredAt := tallySends(&r, in.Sends)
-
-	events := map[string]store.Event{}
-	for _, e := range in.Events {
-		events[e.ID] = e
-	}
-	eventsDLQ, deliveriesDLQ := set(in.EventsDLQ), set(in.DeliveriesDLQ)
-	for _, id := range sortedKeys(accepted) {
-		if _, ok := events[id]; ok {
-			r.Stored++
-		} else {
-			r.Lost = append(r.Lost, Lost{Kind: "event", ID: id, EventID: id, Reason: "accepted, never stored"})
-		}
-	}
-	sortedEvents := slices.Clone(in.Events)
-	slices.SortFunc(sortedEvents, func(a, b store.Event) int { return cmp.Compare(a.ID, b.ID) })
-	for _, e := range sortedEvents {
-		if !accepted[e.ID] {
-			r.Derived++
-		}
-		switch {
-		case e.Status == store.StatusProcessed:
-			r.Processed++
-		case eventsDLQ[e.ID]:
-			r.EventsInDLQ++
-		default:
-			r.Lost = append(r.Lost, Lost{Kind: "event", ID: e.ID, EventID: e.ID, Reason: "stored, never processed (" + e.Status + ")"})
-		}
-	}
-
-	ok2xx := map[subWID][]Arrival{}
-	for _, a := range in.Arrivals {
-		if !a.SignatureOK {
-			r.BadSignatures++
-		}
-		if a.Status/100 == 2 {
-			k := subWID{a.Subscriber, a.WebhookID}
-			ok2xx[k] = append(ok2xx[k], a)
-		}
-	}
-	for k := range ok2xx {
-		slices.SortFunc(ok2xx[k], func(a, b Arrival) int { return a.At.Compare(b.At) })
-	}
-
-	byEventSub := map[[2]string]store.Delivery{}
-	byID := map[string]store.Delivery{}
-	for _, d := range in.Deliveries {
-		if d.Replay == 0 {
-			byEventSub[[2]string{d.EventID, d.SubscriptionID}] = d
-		}
-		byID[d.ID] = d
-		for _, a := range d.Attempts {
-			r.PostTime += time.Duration(a.LatencyMS) * time.Millisecond
-		}
-	}
-	subs := map[string]store.Subscription{}
-	for _, s := range in.Subscriptions {
-		subs[s.ID] = s
-	}
-
+	r := Report{Knobs: in.Knobs, Drained: in.Drained, Functions: in.Functions, Calls: in.Calls, Rejections: map[string]int{},
+		SendStart: in.SendStart, SendTime: in.SendEnd.Sub(in.SendStart), Elapsed: in.End.Sub(in.SendStart)}
+	t := newTally(in)
+	t.sends(&r)
+	t.events(&r)
 	var e2e []time.Duration
-	var stages [3][]time.Duration
-	lastDelivered := in.SendStart
 	delivered := 0
 	for _, spec := range in.Knobs.Subscribers {
-		subID := in.SubscriptionIDs[spec.Name]
-		sr := SubscriberReport{Name: spec.Name, Reasons: map[string]int{}}
-		var subE2E []time.Duration
-		for _, e := range sortedEvents {
-			if !Matches(spec.Filters, e.Type) {
-				continue
-			}
-			d, has := byEventSub[[2]string{e.ID, subID}]
-			wid := delivery.MessageID(e.ID, subID)
-			if got := ok2xx[subWID{spec.Name, wid}]; len(got) > 0 {
-				sr.Expected++
-				sr.Delivered++
-				first := got[0]
-				if first.At.After(lastDelivered) {
-					lastDelivered = first.At
-				}
-				if at, ok := answeredAt[e.ID]; ok {
-					subE2E = append(subE2E, first.At.Sub(at))
-					if has {
-						legs(&stages, e, d, first)
-					}
-				}
-				continue
-			}
-			lost := func(reason string) {
-				sr.Lost++
-				r.Lost = append(r.Lost, Lost{Kind: "delivery", ID: d.ID, EventID: e.ID, Subscriber: spec.Name, Reason: reason})
-			}
-			if !has {
-				sub, known := subs[subID]
-				switch {
-				case e.Status != store.StatusProcessed:
-					// counted once, as the event
-				case known && !sub.Active && !e.ProcessedAt.Before(sub.UpdatedAt):
-					sr.NotExpected++
-				default:
-					sr.Expected++
-					lost("no delivery created for a processed event")
-				}
-				continue
-			}
-			sr.Expected++
-			switch d.Status {
-			case store.DeliveryExhausted:
-				if reason := lastAttempt(d); reason != "" {
-					sr.Exhausted++
-					sr.Reasons["exhausted: "+reason]++
-				} else {
-					lost("exhausted without an attempt")
-				}
-			case store.DeliveryFailed:
-				reason := lastAttempt(d)
-				if sub := subs[subID]; sub.DisabledReason != "" {
-					reason = "subscription disabled: " + sub.DisabledReason
-				} else if sub.ID != "" && !sub.Active {
-					reason = "subscription inactive"
-				}
-				if reason != "" {
-					sr.Failed++
-					sr.Reasons["failed: "+reason]++
-				} else {
-					lost("failed without a recorded reason")
-				}
-			case store.DeliveryDelivered:
-				lost("marked delivered, but the subscriber never answered it 2xx")
-			default:
-				if deliveriesDLQ[d.ID] {
-					sr.InDLQ++
-					r.DeliveriesInDLQ++
-				} else {
-					sr.Live++
-					lost("still " + d.Status + " when the run ended")
-				}
-			}
-		}
-		for _, a := range in.Arrivals {
-			if a.Subscriber != spec.Name {
-				continue
-			}
-			sr.POSTs++
-			if !a.SignatureOK {
-				sr.BadSignatures++
-			}
-			if a.Status/100 == 2 {
-				sr.Answered2xx++
-			}
-		}
-		for k, got := range ok2xx {
-			if k.sub == spec.Name {
-				sr.Duplicate2xx += len(got) - 1
-			}
-		}
-		sr.EndToEnd = Summarize(subE2E)
+		sr, subE2E := t.subscriber(&r, spec)
 		e2e = append(e2e, subE2E...)
 		delivered += sr.Delivered
 		r.Subscribers = append(r.Subscribers, sr)
 	}
 	r.EndToEnd = Summarize(e2e)
 	r.Stages = []Stage{
-		{Name: "received → delivery created (events queue, process)", Durations: Summarize(stages[0])},
-		{Name: "created → successful attempt (deliveries queue, deliver, retries)", Durations: Summarize(stages[1])},
-		{Name: "attempt → arrival at the subscriber", Durations: Summarize(stages[2])},
+		{Name: "received → delivery created (events queue, process)", Durations: Summarize(t.stages[0])},
+		{Name: "created → successful attempt (deliveries queue, deliver, retries)", Durations: Summarize(t.stages[1])},
+		{Name: "attempt → arrival at the subscriber", Durations: Summarize(t.stages[2])},
 	}
 	if r.SendTime > 0 {
 		r.EventsPerSecond = float64(r.Accepted) / r.SendTime.Seconds()
 	}
-	if d := lastDelivered.Sub(in.SendStart); d > 0 {
+	if d := t.lastDelivered.Sub(in.SendStart); d > 0 {
 		r.DeliveredPerSec = float64(delivered) / d.Seconds()
 	}
-	r.Duplicates, r.Kills = duplicates(in, ok2xx, byID)
+	r.Duplicates, r.Kills = duplicates(in, t.ok2xx, t.byID)
 	for _, d := range r.Duplicates {
 		r.DuplicatesAllowed += d.Allowed
 		r.DuplicatesBeyond += d.Beyond()
 	}
 	return r
-}
-
-func tallySends(r *Report, sends []Send) (accepted map[string]bool, answeredAt map[string]time.Time) {
-	accepted, answeredAt = map[string]bool{}, map[string]time.Time{}
-	var lat []time.Duration
-	for _, s := range sends {
-		r.Requests++
-		lat = append(lat, s.Latencies...)
-		if s.Attempts > 1 {
-			r.RetriedRequests++
-		}
-		if !s.Accepted() {
-			r.RejectedRequests++
-			r.Rejections[fmt.Sprintf("%s %d %s", s.Kind, s.Status, truncate(s.Err, 80))]++
-			continue
-		}
-		r.AcceptedRequests++
-		for _, id := range s.EventIDs {
-			if !accepted[id] {
-				accepted[id] = true
-				answeredAt[id] = s.Answered
-			}
-		}
-	}
-	r.Accepted = len(accepted)
-	r.Ingest = Summarize(lat)
-	return accepted, answeredAt
-}
-
-// legs splits one delivered event's way into the stages of Report.Stages.
-func legs(stages *[3][]time.Duration, e store.Event, d store.Delivery, first Arrival) {
-	if !e.ReceivedAt.IsZero() && !d.CreatedAt.IsZero() {
-		stages[0] = append(stages[0], d.CreatedAt.Sub(e.ReceivedAt))
-	}
-	for _, a := range d.Attempts {
-		if a.StatusCode/100 == 2 {
-			stages[1] = append(stages[1], a.At.Sub(d.CreatedAt))
-			stages[2] = append(stages[2], first.At.Sub(a.At))
-			return
-		}
-	}
-}
-
-// lastAttempt says how a delivery's last attempt ended, "" when it has none.
-func lastAttempt(d store.Delivery) string {
-	if len(d.Attempts) == 0 {
-		return ""
-	}
-	a := d.Attempts[len(d.Attempts)-1]
-	if a.Error != "" {
-		return a.Error
-	}
-	return fmt.Sprintf("HTTP %d", a.StatusCode)
-}
-
-// duplicates finds every webhook-id answered 2xx more than once and charges each extra
-// POST to a kill when the killed deliver runtime had that delivery's earlier 2xx POST in
-// flight (its batch held the delivery and the POST arrived between the invocation's start
-// and the kill); one in-flight POST explains one extra POST.
-func duplicates(in Inputs, ok2xx map[subWID][]Arrival, byID map[string]store.Delivery) ([]Duplicate, []KillReport) {
-	names := map[string]string{}
-	for name, id := range in.SubscriptionIDs {
-		names[id] = name
-	}
-	kills := make([]KillReport, len(in.Kills))
-	inFlight := map[subWID][]int{}
-	for i, k := range in.Kills {
-		kills[i] = KillReport{Kill: k}
-		if k.Skipped != "" || k.Function != "deliver" {
-			continue
-		}
-		for _, key := range k.Keys {
-			d, ok := byID[key]
-			if !ok {
-				continue
-			}
-			sw := subWID{names[d.SubscriptionID], d.MessageID}
-			inFlight[sw] = append(inFlight[sw], i)
-			for _, a := range in.Arrivals {
-				if a.Subscriber == sw.sub && a.WebhookID == sw.wid && !a.At.Before(k.Started) && !a.At.After(k.At.Add(KillSlack)) {
-					kills[i].InFlight = append(kills[i].InFlight, InFlightPOST{Subscriber: sw.sub, WebhookID: sw.wid, DeliveryID: d.ID, At: a.At, Status: a.Status})
-					if a.Status/100 == 2 {
-						kills[i].Allowance++
-					}
-				}
-			}
-		}
-	}
-	byWID := map[string]store.Delivery{}
-	for _, d := range byID {
-		byWID[names[d.SubscriptionID]+"\x00"+d.MessageID] = d
-	}
-	var out []Duplicate
-	for k, got := range ok2xx {
-		if len(got) < 2 {
-			continue
-		}
-		d := byWID[k.sub+"\x00"+k.wid]
-		dup := Duplicate{Subscriber: k.sub, WebhookID: k.wid, DeliveryID: d.ID, EventID: got[0].EventID}
-		for _, a := range got {
-			dup.Arrivals = append(dup.Arrivals, a.At)
-		}
-		for _, a := range got[:len(got)-1] {
-			for _, ki := range inFlight[k] {
-				kill := in.Kills[ki]
-				if dup.Allowed < len(got)-1 && !a.At.Before(kill.Started) && !a.At.After(kill.At.Add(KillSlack)) {
-					dup.Allowed++
-					dup.Kills = append(dup.Kills, ki)
-					kills[ki].Duplicates++
-					break
-				}
-			}
-		}
-		out = append(out, dup)
-	}
-	slices.SortFunc(out, func(a, b Duplicate) int {
-		return cmp.Or(cmp.Compare(a.Subscriber, b.Subscriber), a.Arrivals[0].Compare(b.Arrivals[0]))
-	})
-	return out, kills
-}
-
-func set(keys []string) map[string]bool {
-	out := make(map[string]bool, len(keys))
-	for _, k := range keys {
-		out[k] = true
-	}
-	return out
-}
-
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
 }
