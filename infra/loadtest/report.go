@@ -199,7 +199,7 @@ func Compute(in Inputs) Report {
 	r.Stages = []Stage{
 		{Name: "received → delivery created (events queue, process)", Durations: Summarize(t.stages[0])},
 		{Name: "created → successful attempt (deliveries queue, deliver, retries)", Durations: Summarize(t.stages[1])},
-		{Name: "attempt → arrival at the subscriber", Durations: Summarize(t.stages[2])},
+		{Name: "attempt recorded → arrival (deliver reads, decrypt, slot, POST)", Durations: Summarize(t.stages[2])},
 	}
 	if r.SendTime > 0 {
 		r.EventsPerSecond = float64(r.Accepted) / r.SendTime.Seconds()
