@@ -120,3 +120,30 @@ func TestRespondAnswersAsAWSAndTheSDKRetries(t *testing.T) {
 		})
 	}
 }
+
+// TestTestenvThrottledUsesTheSameAnswers: tests inject the answers the local stack's
+// WEDSYNC_FAULTS gives through testenv's Recorder, and the SDK sees them typed.
+func TestTestenvThrottledUsesTheSameAnswers(t *testing.T) {
+	rec := testenv.NewRecorder()
+	cfg := testenv.Config(testenv.CallTimeout, rec.Middleware)
+	tables := testenv.Tables(t, testenv.DynamoDB(t, testenv.Config(testenv.CallTimeout)))
+	rec.Inject("GetItem", testenv.Throttled)
+	_, err := testenv.DynamoDB(t, cfg).GetItem(t.Context(), &dynamodb.GetItemInput{
+		TableName: aws.String(tables[topology.TableEvents]),
+		Key:       map[string]ddbtypes.AttributeValue{"id": &ddbtypes.AttributeValueMemberS{Value: "evt_x"}},
+	})
+	var pte *ddbtypes.ProvisionedThroughputExceededException
+	if !errors.As(err, &pte) {
+		t.Fatalf("a throttled GetItem: %v", err)
+	}
+	queueURL := testenv.Queue(t, testenv.SQS(t, testenv.Config(testenv.CallTimeout)), "throttled", time.Second)
+	rec.Inject("SendMessage", testenv.Throttled)
+	_, err = testenv.SQS(t, cfg).SendMessage(t.Context(), &sqs.SendMessageInput{QueueUrl: aws.String(queueURL), MessageBody: aws.String("{}")})
+	var re *awshttp.ResponseError
+	if !errors.As(err, &re) || re.HTTPStatusCode() != http.StatusInternalServerError {
+		t.Fatalf("a SendMessage answered 500: %v", err)
+	}
+	if calls := rec.Calls(); calls["GetItem"] != 1 || calls["SendMessage"] != 1 {
+		t.Fatalf("calls %v: one operation each, however many attempts", calls)
+	}
+}
