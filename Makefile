@@ -125,6 +125,26 @@ NAME ?=
 tenant: devstack ## Create a tenant in the running stack and print its API key: make tenant NAME="Lumière Photo"
 	@$(DEVSTACK) tenant -name "$(NAME)"
 
+# make load / make chaos (not in CI): every knob is pinned here and printed with the report.
+# N, CAP and RATE may be given on the command line; the rest is the test's definition.
+# Chaos sends slower: with its faults the stack here drains about 7 requests/s, and a
+# backlog would measure the SQS emulator's queue depth rather than the pipeline.
+LOAD_N      = $(or $(N),1000)
+CHAOS_N     = $(or $(N),10000)
+LOAD_KNOBS  = -inflight 32 -retry-scale 0.0002 -visibility 30s -schedule-every 10s \
+	-delivery-timeout 15s -pools 'ingest=2,api=1,process=3,deliver=4,scheduler=1' -seed 1
+LOAD_SUBS   = all=*;payments=payment.*,invoice.paid,checkout.completed;bookings=booking.*,calendar.*
+CHAOS_SUBS  = all=*:fail=0.2;payments=payment.*,invoice.paid,checkout.completed:fail=0.2;bookings=booking.*,calendar.*:fail=0.2;slow=contact.unsubscribed:delay=5s;dead=payment.disputed:dead
+
+.PHONY: load
+load: tools devstack ## N signed events (default 1,000) through a fresh local stack to 3 loopback subscribers; report latencies and losses.
+	@$(DEVSTACK) load -profile load -n $(LOAD_N) -rate $(or $(RATE),20) -cap $(or $(CAP),10m) $(LOAD_KNOBS) -subscribers '$(LOAD_SUBS)'
+
+.PHONY: chaos
+chaos: tools devstack ## make load with AWS faults, failing, slow and dead subscribers and killed runtimes (default N=10,000); fails on any loss or unexplained duplicate.
+	@$(DEVSTACK) load -profile chaos -n $(CHAOS_N) -rate $(or $(RATE),8) -cap $(or $(CAP),45m) $(LOAD_KNOBS) -subscribers '$(CHAOS_SUBS)' \
+		-faults 'sqs.send=0.05,dynamodb.throttle=0.05,seed=1' -kills 'process=3,deliver=3'
+
 # The pinned CDK CLI. Its app (cdk.json) builds every bootstrap before it synthesizes, so
 # synth, diff and deploy never package a stale or missing binary.
 CDK := $(TOOLS)/cdk/node_modules/.bin/cdk --no-notices

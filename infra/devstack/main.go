@@ -1,8 +1,9 @@
 // Command devstack runs and drives the local stack: `dev` starts it (make dev), `send` posts
 // a signed sample event (make send), `invoke` runs one invocation under the RIE (make
 // invoke), `events` regenerates events/ (make events), `tail` lists recent events, `dlq`
-// shows a dead-letter queue, `coldstart` measures cold starts, `functions` lists the topology's functions,
-// and `smoke` checks a stack, local or deployed, end to end (make smoke).
+// shows a dead-letter queue, `coldstart` measures cold starts, `load` runs make load and
+// make chaos, `functions` lists the topology's functions, and `smoke` checks a stack, local
+// or deployed, end to end (make smoke).
 package main
 
 import (
@@ -59,8 +60,10 @@ func run(args []string) error {
 		return tenant(ctx, root, args)
 	case "smoke":
 		return runSmoke(ctx, root, args)
+	case "load":
+		return load(ctx, root, args)
 	default:
-		return fmt.Errorf("unknown command %q (dev, functions, send, invoke, events, tail, dlq, coldstart, tenant, smoke)", cmd)
+		return fmt.Errorf("unknown command %q (dev, functions, send, invoke, events, tail, dlq, coldstart, tenant, smoke, load)", cmd)
 	}
 }
 

@@ -22,8 +22,9 @@ type Config struct {
 	StateDir string
 	// Addr is the router's listen address ("127.0.0.1:0" picks a free port).
 	Addr string
-	// PoolSize is how many RIE processes run each function.
-	PoolSize int
+	// PoolSize is how many RIE processes run each function; PoolSizes overrides it per function.
+	PoolSize  int
+	PoolSizes map[string]int
 	// Visibility overrides the queues' visibility timeout when positive.
 	Visibility time.Duration
 	// DynamoDB, SQS and KMS name running emulators to use instead of starting them.
@@ -38,7 +39,9 @@ type Config struct {
 	// ScheduleEvery overrides every schedule's rate when positive.
 	ScheduleEvery time.Duration
 	// Env is added to every function's environment (WEDSYNC_RETRY_SCALE, …).
-	Env     []string
+	Env []string
+	// Observe, when set, is told of every invocation of every function (queue wait, run time).
+	Observe func(Invocation)
 	Logs    io.Writer
 	Verbose bool
 	Spec    topology.Spec
@@ -85,6 +88,14 @@ func ConfigFromEnv(root string) (Config, error) {
 		cfg.PoolSize = n
 	}
 	return cfg, nil
+}
+
+// poolSize is how many RIE processes run function.
+func (c *Config) poolSize(function string) int {
+	if n := c.PoolSizes[function]; n > 0 {
+		return n
+	}
+	return c.PoolSize
 }
 
 func (c *Config) defaults() {

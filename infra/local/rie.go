@@ -11,23 +11,33 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/wedsync/webhooks/shared/emulator"
 )
 
 // Pool runs one function as several RIE processes. The RIE serves one invocation at a time
 // per process (a second concurrent one crashes it), so each invocation takes a free
-// process and waits for one when all are busy: requests queue, they are never refused.
+// process and waits for one when all are busy: requests queue, they are never refused. A
+// process that died is replaced before it takes another invocation.
 type Pool struct {
-	Name  string
-	free  chan *instance
-	all   []*instance
-	httpc *http.Client
+	Name string
+	spec PoolSpec
+	free chan *instance
+	mu   sync.Mutex
+	all  []*instance
+	// stopped: no dead process is replaced any more.
+	stopped bool
+	httpc   *http.Client
 }
 
 type instance struct {
 	proc      *emulator.Process
 	invokeURL string
+	index     int
+	mu        sync.Mutex
+	current   *InFlight
+	seq       uint64
 }
 
 // PoolSpec says how to start a function's processes.
@@ -41,11 +51,13 @@ type PoolSpec struct {
 	Logs io.Writer
 	// Verbose keeps the RIE's own INFO lines.
 	Verbose bool
+	// Observe, when set, is told of every invocation once it ends.
+	Observe func(Invocation)
 }
 
 // StartPool starts spec.Size RIE processes on free loopback ports.
 func StartPool(ctx context.Context, spec PoolSpec) (*Pool, error) {
-	p := &Pool{Name: spec.Name, free: make(chan *instance, spec.Size), httpc: &http.Client{}}
+	p := &Pool{Name: spec.Name, spec: spec, free: make(chan *instance, spec.Size), httpc: &http.Client{}}
 	for i := range spec.Size {
 		inst, err := startInstance(ctx, spec, i)
 		if err != nil {
@@ -82,7 +94,7 @@ func startInstance(ctx context.Context, spec PoolSpec, i int) (*instance, error)
 		proc.Stop()
 		return nil, err
 	}
-	return &instance{proc: proc, invokeURL: invokeURL(invokePort)}, nil
+	return &instance{proc: proc, invokeURL: invokeURL(invokePort), index: i}, nil
 }
 
 // rieCommand is an RIE process serving bootstrap with env, on two free loopback ports (the
@@ -132,13 +144,26 @@ func prefixLines(w io.Writer, name string, r io.Reader, verbose bool) {
 // Invoke runs one invocation on a free process, waiting for one if all are busy, and
 // returns the function's raw response (an error payload when the function failed).
 func (p *Pool) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	queued := time.Now()
 	var inst *instance
 	select {
 	case inst = <-p.free:
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
-	defer func() { p.free <- inst }()
+	started := time.Now()
+	inst.begin(p.Name, payload, started)
+	out, err := p.invoke(ctx, inst, payload)
+	inst.end()
+	if p.spec.Observe != nil {
+		p.spec.Observe(Invocation{Function: p.Name, Instance: inst.index, Queued: queued,
+			Wait: started.Sub(queued), Run: time.Since(started), Failed: err != nil})
+	}
+	p.free <- p.alive(ctx, inst)
+	return out, err
+}
+
+func (p *Pool) invoke(ctx context.Context, inst *instance, payload []byte) ([]byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, inst.invokeURL, bytes.NewReader(payload))
 	if err != nil {
 		return nil, err
@@ -160,6 +185,8 @@ func (p *Pool) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 
 // Pids lists the pool's process ids.
 func (p *Pool) Pids() []int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	pids := make([]int, 0, len(p.all))
 	for _, inst := range p.all {
 		pids = append(pids, inst.proc.Pid())
@@ -169,6 +196,9 @@ func (p *Pool) Pids() []int {
 
 // Stop ends every process of the pool.
 func (p *Pool) Stop() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.stopped = true
 	for _, inst := range p.all {
 		inst.proc.Stop()
 	}

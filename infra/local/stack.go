@@ -133,7 +133,7 @@ func Start(ctx context.Context, cfg Config) (s *Stack, err error) {
 			return nil, err
 		}
 		pool, err := StartPool(ctx, PoolSpec{Name: f.Name, RIE: rie, Bootstrap: bootstraps[f.Name], Env: env,
-			Size: cfg.PoolSize, Logs: cfg.Logs, Verbose: cfg.Verbose})
+			Size: cfg.poolSize(f.Name), Logs: cfg.Logs, Verbose: cfg.Verbose, Observe: cfg.Observe})
 		if err != nil {
 			listener.Close()
 			return nil, err
@@ -154,7 +154,7 @@ func Start(ctx context.Context, cfg Config) (s *Stack, err error) {
 			continue
 		}
 		q := queues[f.Source.Queue]
-		for range min(cfg.PoolSize, max(f.Source.MaxConcurrency, 1)) {
+		for range min(cfg.poolSize(f.Name), max(f.Source.MaxConcurrency, 1)) {
 			p := &Poller{Function: f.Name, Queue: s.SQS, QueueURL: q.URL, QueueARN: q.ARN, BatchSize: f.Source.BatchSize,
 				Invoker: invokers[f.Name], Logs: cfg.Logs, Wait: time.Second}
 			s.workers.Go(func() { p.Run(runCtx) })

@@ -23,17 +23,23 @@ const MaxAttempts = 3
 const DefaultCallTimeout = 3 * time.Second
 
 // Load reads the AWS configuration from the environment (credentials, region,
-// AWS_ENDPOINT_URL_*) and adds the per-call deadline.
+// AWS_ENDPOINT_URL_*), adds the per-call deadline and, in the local stack only, the
+// WEDSYNC_FAULTS and WEDSYNC_AWS_STATS knobs (see LocalOptions).
 func Load(ctx context.Context) (aws.Config, error) {
 	timeout, err := Duration("WEDSYNC_AWS_CALL_TIMEOUT", DefaultCallTimeout)
 	if err != nil || timeout == 0 {
 		return aws.Config{}, fmt.Errorf("WEDSYNC_AWS_CALL_TIMEOUT must be a positive duration")
+	}
+	local, err := LocalOptions(os.Getenv("WEDSYNC_STAGE"), os.Getenv)
+	if err != nil {
+		return aws.Config{}, err
 	}
 	cfg, err := config.LoadDefaultConfig(ctx, config.WithRetryMaxAttempts(MaxAttempts))
 	if err != nil {
 		return aws.Config{}, fmt.Errorf("load AWS config: %w", err)
 	}
 	cfg.APIOptions = append(cfg.APIOptions, CallTimeout(timeout))
+	cfg.APIOptions = append(cfg.APIOptions, local...)
 	return cfg, nil
 }
 

@@ -6,6 +6,8 @@ import (
 
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/smithy-go/middleware"
+
+	"github.com/wedsync/webhooks/shared/awsenv"
 )
 
 // Fault is a way an AWS call can go wrong.
@@ -19,6 +21,10 @@ const (
 	AppliedThenErrors
 	// TimesOut: the attempt hangs until the call's deadline.
 	TimesOut
+	// Throttled: the service answers the attempt as AWS does when it throttles or fails —
+	// DynamoDB a 400 ProvisionedThroughputExceededException, others a 500 — through the
+	// same middleware the local stack's WEDSYNC_FAULTS uses (awsenv.Respond).
+	Throttled
 )
 
 // String names the fault for subtest names.
@@ -30,6 +36,8 @@ func (f Fault) String() string {
 		return "applied-then-errors"
 	case TimesOut:
 		return "times-out"
+	case Throttled:
+		return "throttled"
 	}
 	return "none"
 }
@@ -129,5 +137,16 @@ func (r *Recorder) Middleware(stack *middleware.Stack) error {
 			}
 			return next.HandleFinalize(ctx, in)
 		})
-	return stack.Finalize.Insert(inject, "Retry", middleware.After)
+	if err := stack.Finalize.Insert(inject, "Retry", middleware.After); err != nil {
+		return err
+	}
+	return awsenv.Respond(func(service, operation string) awsenv.Answer {
+		if r.fault(operation) != Throttled {
+			return 0
+		}
+		if service == "DynamoDB" {
+			return awsenv.Throttle
+		}
+		return awsenv.ServerError
+	})(stack)
 }

@@ -1,0 +1,155 @@
+package loadtest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/wedsync/webhooks/infra/local"
+	"github.com/wedsync/webhooks/shared/store"
+	"github.com/wedsync/webhooks/shared/topology"
+)
+
+// Stores reads what the pipeline left in the stack's tables and dead-letter queues.
+type Stores struct {
+	DB    *dynamodb.Client
+	SQS   *sqs.Client
+	State local.State
+}
+
+func (s Stores) scan(ctx context.Context, table, projection string, fn func(map[string]types.AttributeValue) error) error {
+	in := &dynamodb.ScanInput{TableName: aws.String(s.State.Tables[table]), ConsistentRead: aws.Bool(true)}
+	if projection != "" {
+		in.ProjectionExpression = aws.String(projection)
+		in.ExpressionAttributeNames = map[string]string{"#status": "status", "#type": "type"}
+	}
+	p := dynamodb.NewScanPaginator(s.DB, in)
+	for p.HasMorePages() {
+		out, err := p.NextPage(ctx)
+		if err != nil {
+			return fmt.Errorf("scan %s: %w", table, err)
+		}
+		for _, item := range out.Items {
+			if err := fn(item); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func attrS(item map[string]types.AttributeValue, k string) string {
+	v, _ := item[k].(*types.AttributeValueMemberS)
+	if v == nil {
+		return ""
+	}
+	return v.Value
+}
+
+func attrMillis(item map[string]types.AttributeValue, k string) time.Time {
+	v, _ := item[k].(*types.AttributeValueMemberN)
+	if v == nil {
+		return time.Time{}
+	}
+	ms, _ := strconv.ParseInt(v.Value, 10, 64)
+	return time.UnixMilli(ms).UTC()
+}
+
+// Events reads every stored event: id, type, status, received and processed times.
+func (s Stores) Events(ctx context.Context) ([]store.Event, error) {
+	var out []store.Event
+	err := s.scan(ctx, topology.TableEvents, "id, #type, #status, received_at, processed_at", func(item map[string]types.AttributeValue) error {
+		out = append(out, store.Event{ID: attrS(item, "id"), Type: attrS(item, "type"), Status: attrS(item, "status"),
+			ReceivedAt: attrMillis(item, "received_at"), ProcessedAt: attrMillis(item, "processed_at")})
+		return nil
+	})
+	return out, err
+}
+
+// Deliveries reads every delivery record with its attempts.
+func (s Stores) Deliveries(ctx context.Context) ([]store.Delivery, error) {
+	var out []store.Delivery
+	err := s.scan(ctx, topology.TableDeliveries, "", func(item map[string]types.AttributeValue) error {
+		var d store.Delivery
+		if err := attributevalue.UnmarshalMap(item, &d); err != nil {
+			return fmt.Errorf("decode delivery: %w", err)
+		}
+		d.NextAttemptAt = attrMillis(item, "next_attempt_at")
+		out = append(out, d)
+		return nil
+	})
+	return out, err
+}
+
+// Subscriptions reads every subscription.
+func (s Stores) Subscriptions(ctx context.Context) ([]store.Subscription, error) {
+	var out []store.Subscription
+	err := s.scan(ctx, topology.TableSubscriptions, "", func(item map[string]types.AttributeValue) error {
+		var sub store.Subscription
+		if err := attributevalue.UnmarshalMap(item, &sub); err != nil {
+			return fmt.Errorf("decode subscription: %w", err)
+		}
+		out = append(out, sub)
+		return nil
+	})
+	return out, err
+}
+
+// DLQ returns the keys (event or delivery ids) of the messages in a queue's DLQ, without
+// consuming them.
+func (s Stores) DLQ(ctx context.Context, queue string) ([]string, error) {
+	msgs, err := local.PeekQueue(ctx, s.SQS, s.State.DLQs[queue])
+	if err != nil {
+		return nil, err
+	}
+	keys := make([]string, 0, len(msgs))
+	for _, m := range msgs {
+		var body struct {
+			EventID    string `json:"event_id"`
+			DeliveryID string `json:"delivery_id"`
+		}
+		_ = json.Unmarshal([]byte(aws.ToString(m.Body)), &body)
+		keys = append(keys, body.EventID+body.DeliveryID)
+	}
+	return keys, nil
+}
+
+// Pending lists the events not yet processed and the deliveries still live, from the
+// tables' sparse indexes.
+func (s Stores) Pending(ctx context.Context) (events, deliveries []string, err error) {
+	if events, err = s.index(ctx, topology.TableEvents, store.IndexUnprocessed, "pending_shard", store.PendingShards); err != nil {
+		return nil, nil, err
+	}
+	deliveries, err = s.index(ctx, topology.TableDeliveries, store.IndexDue, "due_shard", store.DueShards)
+	return events, deliveries, err
+}
+
+func (s Stores) index(ctx context.Context, table, index, shardAttr string, shards int) ([]string, error) {
+	var ids []string
+	for shard := range shards {
+		p := dynamodb.NewQueryPaginator(s.DB, &dynamodb.QueryInput{
+			TableName:                 aws.String(s.State.Tables[table]),
+			IndexName:                 aws.String(index),
+			KeyConditionExpression:    aws.String(shardAttr + " = :s"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":s": &types.AttributeValueMemberN{Value: strconv.Itoa(shard)}},
+		})
+		for p.HasMorePages() {
+			out, err := p.NextPage(ctx)
+			if err != nil {
+				return nil, fmt.Errorf("query %s.%s: %w", table, index, err)
+			}
+			for _, item := range out.Items {
+				ids = append(ids, attrS(item, "id"))
+			}
+		}
+	}
+	return ids, nil
+}
