@@ -16,6 +16,8 @@ const (
 	TableIdempotencyKeys = "idempotency_keys"
 	TableDeliveries      = "deliveries"
 	TableRateLimits      = "rate_limits"
+	TableCredentials     = "credentials"
+	TableActionRecords   = "actions"
 )
 
 // Logical queue names.
@@ -161,6 +163,7 @@ func Default() Spec {
 				Tables: map[string]Access{
 					TableAPIKeys: ReadWrite, TableConnections: Full, TableSubscriptions: Full,
 					TableEvents: ReadWrite, TableIdempotencyKeys: Full, TableDeliveries: ReadWrite, TableRateLimits: Write,
+					TableCredentials: Write,
 				},
 				Queues:   map[string]Access{QueueDeliveries: Send},
 				Secrets:  SealSecrets,
@@ -202,7 +205,8 @@ func Default() Spec {
 			{Name: QueueEvents, MaxReceiveCount: 5, Retention: 14 * 24 * time.Hour},
 			{Name: QueueDeliveries, MaxReceiveCount: 5, Retention: 14 * 24 * time.Hour},
 		},
-		Tables: []string{TableConnections, TableEvents, TableSubscriptions, TableDeliveries, TableRateLimits, TableAPIKeys, TableIdempotencyKeys},
+		Tables: []string{TableConnections, TableEvents, TableSubscriptions, TableDeliveries, TableRateLimits, TableAPIKeys, TableIdempotencyKeys,
+			TableCredentials, TableActionRecords},
 	}
 }
 
