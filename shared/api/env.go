@@ -20,7 +20,7 @@ import (
 // WEDSYNC_ALLOW_LOOPBACK_ENDPOINTS (the local stack only).
 func FromEnv(ctx context.Context) (*Server, error) {
 	tables := []string{topology.TableAPIKeys, topology.TableConnections, topology.TableSubscriptions, topology.TableEvents,
-		topology.TableIdempotencyKeys, topology.TableDeliveries, topology.TableRateLimits}
+		topology.TableIdempotencyKeys, topology.TableDeliveries, topology.TableRateLimits, topology.TableCredentials}
 	names := []string{"WEDSYNC_STAGE", "WEDSYNC_CURSOR_SECRET", topology.QueueEnv(topology.QueueDeliveries)}
 	for _, t := range tables {
 		names = append(names, topology.TableEnv(t))
@@ -51,6 +51,7 @@ func FromEnv(ctx context.Context) (*Server, error) {
 		Events:        events,
 		Idempotency:   &store.IdempotencyKeys{DB: db, Table: table(topology.TableIdempotencyKeys)},
 		Deliveries:    deliveries,
+		Credentials:   &store.Credentials{DB: db, Table: table(topology.TableCredentials)},
 		Tester: &delivery.Tester{Events: events, Deliveries: deliveries, Now: time.Now, Retention: 30 * 24 * time.Hour,
 			Queue: &queue.Deliveries{SQS: awsenv.SQS(cfg), URL: env[topology.QueueEnv(topology.QueueDeliveries)]}},
 		Sealer:                 sealer,

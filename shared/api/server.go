@@ -80,6 +80,7 @@ type Server struct {
 	Events        EventStore
 	Idempotency   IdempotencyStore
 	Deliveries    DeliveryStore
+	Credentials   CredentialStore
 	Tester        TestSender
 	// RateLimits, when set, holds each tenant to RatePerSecond requests.
 	RateLimits    RateLimiter
@@ -121,6 +122,7 @@ func (s *Server) Build() *Server {
 	s.registerDeliveries()
 	s.registerReplay()
 	s.registerRecover()
+	s.registerCredentials()
 	return s
 }
 
