@@ -25,6 +25,8 @@ type Secret struct {
 	APIKey  string        `json:"api_key,omitempty"`
 	OAuth2  *OAuth2Client `json:"oauth2,omitempty"`
 	HookURL string        `json:"hook_url,omitempty"`
+	// FromEmail is the sender of the e-mails sent through Mandrill, when set.
+	FromEmail string `json:"from_email,omitempty"`
 }
 
 // OAuth2Client is an OAuth2 client of the provider's and the tenant's refresh token.

@@ -24,6 +24,7 @@ const (
 const (
 	QueueEvents     = "events"
 	QueueDeliveries = "deliveries"
+	QueueCommands   = "commands"
 )
 
 // Access is what a function may do with a table or queue.
@@ -174,8 +175,8 @@ func Default() Spec {
 				Name:        "process",
 				Description: "runs reactions, fans queued events out to subscriptions and marks them processed",
 				Source:      &EventSource{Queue: QueueEvents, BatchSize: 10, MaxConcurrency: 10},
-				Tables:      map[string]Access{TableEvents: ReadWrite, TableSubscriptions: Read, TableDeliveries: ReadWrite},
-				Queues:      map[string]Access{QueueEvents: Send, QueueDeliveries: Send},
+				Tables:      map[string]Access{TableEvents: ReadWrite, TableSubscriptions: Read, TableDeliveries: ReadWrite, TableCredentials: Read},
+				Queues:      map[string]Access{QueueEvents: Send, QueueDeliveries: Send, QueueCommands: Send},
 				Timeout:     30 * time.Second,
 				MemoryMB:    256,
 			},
@@ -200,10 +201,12 @@ func Default() Spec {
 				Timeout:     60 * time.Second,
 				MemoryMB:    256,
 			},
+			act(),
 		},
 		Queues: []Queue{
 			{Name: QueueEvents, MaxReceiveCount: 5, Retention: 14 * 24 * time.Hour},
 			{Name: QueueDeliveries, MaxReceiveCount: 5, Retention: 14 * 24 * time.Hour},
+			{Name: QueueCommands, MaxReceiveCount: 5, Retention: 14 * 24 * time.Hour},
 		},
 		Tables: []string{TableConnections, TableEvents, TableSubscriptions, TableDeliveries, TableRateLimits, TableAPIKeys, TableIdempotencyKeys,
 			TableCredentials, TableActionRecords},
