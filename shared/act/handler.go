@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/wedsync/webhooks/shared/commands"
+	"github.com/wedsync/webhooks/shared/connectors"
 	"github.com/wedsync/webhooks/shared/envelope"
 	"github.com/wedsync/webhooks/shared/queue"
 	"github.com/wedsync/webhooks/shared/store"
@@ -107,8 +108,12 @@ func (h *Handler) handleMessage(ctx context.Context, msg events.SQSMessage) erro
 	if runner.AtMostOnce() && action.Attempts > 1 {
 		outcome = failed("outcome unknown: an earlier run stopped before recording what "+kind+" did; not sent again", nil)
 	} else if outcome, err = runner.Run(ctx, Command{Event: cmd, Conn: conn}); err != nil {
-		if rerr := h.Actions.Release(ctx, id); rerr != nil {
-			err = errors.Join(err, rerr)
+		// A call that cannot be repeated safely keeps its lease unless it never left (rate
+		// limited): when the lease expires, the next run ends the command as unknown.
+		if !runner.AtMostOnce() || errors.Is(err, connectors.ErrRateLimited) {
+			if rerr := h.Actions.Release(ctx, id); rerr != nil {
+				err = errors.Join(err, rerr)
+			}
 		}
 		return fmt.Errorf("command %s: %w", id, err)
 	}

@@ -39,6 +39,8 @@ func endOf(err error) (Outcome, error) {
 	var pe *connectors.ProviderError
 	var se *stripe.Error
 	switch {
+	case errors.Is(err, connectors.ErrOutcomeUnknown):
+		return failed("outcome unknown: the call broke off before the provider answered, and it cannot be retried safely", nil), nil
 	case errors.Is(err, connectors.ErrRateLimited), errors.As(err, &aws),
 		errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return Outcome{}, err

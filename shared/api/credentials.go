@@ -22,6 +22,8 @@ type CredentialsBody struct {
 	APIKey  string      `json:"api_key,omitempty" maxLength:"512" doc:"Stripe: a secret or restricted key (sk_… or rk_…). Mandrill: an API key. Calendly: a personal access token."`
 	OAuth2  *OAuth2Body `json:"oauth2,omitempty" doc:"Calendly: your OAuth application's client and the refresh token the supplier granted it."`
 	HookURL string      `json:"hook_url,omitempty" maxLength:"2048" doc:"Zapier: the catch hook to notify (https://hooks.zapier.com/hooks/catch/…)."`
+	// FromEmail is not secret but travels with the key it is used with.
+	FromEmail string `json:"from_email,omitempty" maxLength:"254" doc:"Mandrill: the sender of the e-mails (on a verified sending domain); Mandrill's default when absent."`
 }
 
 // OAuth2Body is an OAuth2 client and the refresh token it was granted.
@@ -77,7 +79,7 @@ func (s *Server) putCredentials(ctx context.Context, id string, in CredentialsBo
 // outboundSecret checks the body against what the kind's API takes.
 func (s *Server) outboundSecret(kind string, in CredentialsBody) (connectors.Secret, map[string]string) {
 	bad := map[string]string{}
-	out := connectors.Secret{APIKey: strings.TrimSpace(in.APIKey), HookURL: in.HookURL}
+	out := connectors.Secret{APIKey: strings.TrimSpace(in.APIKey), HookURL: in.HookURL, FromEmail: strings.TrimSpace(in.FromEmail)}
 	if c := in.OAuth2; c != nil {
 		out.OAuth2 = &connectors.OAuth2Client{ClientID: strings.TrimSpace(c.ClientID),
 			ClientSecret: strings.TrimSpace(c.ClientSecret), RefreshToken: strings.TrimSpace(c.RefreshToken)}
@@ -91,6 +93,9 @@ func (s *Server) outboundSecret(kind string, in CredentialsBody) (connectors.Sec
 	case "mandrill":
 		if out.APIKey == "" {
 			bad["api_key"] = "required: a Mandrill API key"
+		}
+		if out.FromEmail != "" && !strings.Contains(out.FromEmail, "@") {
+			bad["from_email"] = "must be an e-mail address"
 		}
 	case "calendly":
 		if (out.APIKey == "") == (out.OAuth2 == nil) {
@@ -109,6 +114,9 @@ func (s *Server) outboundSecret(kind string, in CredentialsBody) (connectors.Sec
 	}
 	if in.HookURL != "" && kind != "zapier" {
 		only("hook_url", "Zapier")
+	}
+	if in.FromEmail != "" && kind != "mandrill" {
+		only("from_email", "Mandrill")
 	}
 	if in.APIKey != "" && kind == "zapier" {
 		only("api_key", "Stripe, Mandrill and Calendly")

@@ -110,6 +110,8 @@ func TestPutCredentialsValidates(t *testing.T) {
 		{"stripe", map[string]any{"api_key": "sk_test_1", "hook_url": "https://hooks.zapier.com/hooks/catch/1/a/"}, "hook_url"},
 		{"mandrill", map[string]any{}, "api_key"},
 		{"mandrill", map[string]any{"api_key": "md_key", "oauth2": oauth}, "oauth2"},
+		{"mandrill", map[string]any{"api_key": "md_key", "from_email": "not an address"}, "from_email"},
+		{"stripe", map[string]any{"api_key": "sk_test_1", "from_email": "a@example.com"}, "from_email"},
 		{"calendly", map[string]any{}, "api_key"},
 		{"calendly", map[string]any{"api_key": "pat", "oauth2": oauth}, "api_key"},
 		{"zapier", map[string]any{"hook_url": "https://example.com/hooks/catch/1/a/"}, "hook_url"},
@@ -124,7 +126,7 @@ func TestPutCredentialsValidates(t *testing.T) {
 		}
 	}
 	for kind, body := range map[string]map[string]any{
-		"stripe": {"api_key": "rk_test_restricted"}, "mandrill": {"api_key": "md_key"}, "calendly": {"oauth2": oauth},
+		"stripe": {"api_key": "rk_test_restricted"}, "mandrill": {"api_key": "md_key", "from_email": "hello@venue.example"}, "calendly": {"oauth2": oauth},
 		"zapier": {"hook_url": "https://hooks.zapier.com/hooks/catch/123/abcdef/"},
 	} {
 		e.must(200, "PUT", "/v1/connections/"+conns[kind].ID+"/credentials", keyA, body, nil)

@@ -44,7 +44,8 @@ func (a attempt) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 	}
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) && req.Context().Err() == nil {
-		return nil, fmt.Errorf("%w after %s: %w", errAttemptTimeout, a.timeout, err)
+		// The cause is kept as text: the caller's own deadline has not passed.
+		return nil, fmt.Errorf("%w after %s: %v", errAttemptTimeout, a.timeout, err)
 	}
 	return nil, err
 }
