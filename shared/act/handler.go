@@ -75,6 +75,9 @@ func (h *Handler) handleMessage(ctx context.Context, msg events.SQSMessage) erro
 		return err
 	}
 	ev, err := h.Events.Get(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("%w: event %s is not stored", ErrUnknownCommand, id)
+	}
 	if err != nil {
 		return err
 	}
