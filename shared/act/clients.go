@@ -44,10 +44,17 @@ type Connections interface {
 	For(ctx context.Context, tenantID, kind string) (*Connection, error)
 }
 
+// ConnectionStore loads connections, to skip the credentials of one deleted or disabled.
+type ConnectionStore interface {
+	Get(ctx context.Context, id string) (store.Connection, error)
+}
+
 // Clients builds each connection's client stack and keeps it for TTL, so a warm container
 // keeps its GET cache and its OAuth2 token.
 type Clients struct {
 	Credentials CredentialStore
+	// Connections, when set, must hold each connection active for its credentials to be used.
+	Connections ConnectionStore
 	Sealer      secrets.Sealer
 	Buckets     connectors.BucketStore
 	// Providers are the providers as resolved for the stage; Loopback allows loopback hook
@@ -91,6 +98,13 @@ func (c *Clients) For(ctx context.Context, tenantID, kind string) (*Connection, 
 		if ref.Kind != kind {
 			continue
 		}
+		usable, err := c.active(ctx, tenantID, ref.ConnectionID)
+		if err != nil {
+			return nil, err
+		}
+		if !usable {
+			continue
+		}
 		cred, err := c.Credentials.Get(ctx, tenantID, ref.ConnectionID)
 		if err != nil {
 			return nil, err
@@ -110,6 +124,21 @@ func (c *Clients) For(ctx context.Context, tenantID, kind string) (*Connection, 
 		return conn, nil
 	}
 	return nil, fmt.Errorf("%s for tenant %s: %w", kind, tenantID, ErrNoConnection)
+}
+
+// active says the connection still exists, belongs to the tenant and is active.
+func (c *Clients) active(ctx context.Context, tenantID, id string) (bool, error) {
+	if c.Connections == nil {
+		return true, nil
+	}
+	conn, err := c.Connections.Get(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return conn.TenantID == tenantID && conn.Status == store.ConnectionActive, nil
 }
 
 func (c *Clients) build(ctx context.Context, cred store.Credential) (*Connection, error) {

@@ -141,6 +141,7 @@ func FromEnv(ctx context.Context) (*Handler, error) {
 	q := &queue.Events{SQS: awsenv.SQS(aws), URL: env[topology.QueueEnv(topology.QueueEvents)]}
 	clients := &Clients{
 		Credentials: &store.Credentials{DB: db, Table: table(topology.TableCredentials)},
+		Connections: &store.Connections{DB: db, Table: table(topology.TableConnections)},
 		Sealer:      sealer, Buckets: &store.Buckets{DB: db, Table: table(topology.TableRateLimits)},
 		Providers: providers, Loopback: cfg.Loopback(), TTL: cfg.ConnectionTTL, GetTTL: cfg.GetTTL, Clock: connectors.SystemClock{},
 	}

@@ -77,6 +77,7 @@ type rig struct {
 	clock       *clock
 	events      *store.Events
 	credentials *store.Credentials
+	connections *store.Connections
 	actions     *store.Actions
 	sqs         *sqs.Client
 	eventsURL   string
@@ -114,7 +115,8 @@ func newRig(t *testing.T, urls map[string]string) *rig {
 		providers[kind] = resolved
 	}
 	retry := connectors.Retry{Attempts: 4, Backoff: 100 * time.Millisecond, MaxBackoff: time.Second, MaxRetryAfter: 30 * time.Second}
-	r.clients = &act.Clients{Credentials: r.credentials, Sealer: secrets.Plaintext{}, Buckets: &store.Buckets{DB: db, Table: tables["rate_limits"]},
+	r.connections = &store.Connections{DB: db, Table: tables["connections"]}
+	r.clients = &act.Clients{Credentials: r.credentials, Connections: r.connections, Sealer: secrets.Plaintext{}, Buckets: &store.Buckets{DB: db, Table: tables["rate_limits"]},
 		Providers: providers, Loopback: true, TTL: time.Minute, GetTTL: time.Minute, Clock: r.clock, Retry: retry}
 	q := &queue.Events{SQS: r.sqs, URL: r.eventsURL}
 	logger := slog.New(slog.NewJSONHandler(r.logs, nil))
@@ -129,9 +131,13 @@ func newRig(t *testing.T, urls map[string]string) *rig {
 	return r
 }
 
-// connect gives the tenant a connection of kind with outbound credentials.
+// connect gives the tenant an active connection of kind with outbound credentials.
 func (r *rig) connect(kind, id string, secret connectors.Secret) {
 	r.t.Helper()
+	if err := r.connections.Put(context.Background(), store.Connection{ID: id, TenantID: tenant, Kind: kind,
+		Status: store.ConnectionActive, CreatedAt: t0}); err != nil {
+		r.t.Fatal(err)
+	}
 	sealed, err := connectors.SealSecret(context.Background(), secrets.Plaintext{}, tenant, id, secret)
 	if err != nil {
 		r.t.Fatal(err)

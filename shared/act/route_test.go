@@ -14,6 +14,7 @@ import (
 
 	"github.com/wedsync/webhooks/shared/connectors"
 	"github.com/wedsync/webhooks/shared/envelope"
+	"github.com/wedsync/webhooks/shared/store"
 )
 
 // TestNotificationToZapierCatchHook (acceptance 7): a notification.send is posted to the
@@ -85,8 +86,8 @@ func TestCommandsAreRoutedOnlyWithCredentials(t *testing.T) {
 	}
 }
 
-// TestSkipsAndRefusals: a command whose tenant has no such connection is skipped (no call,
-// no outcome, no retry); an event that is not a command, a malformed message or one naming
+// TestSkipsAndRefusals: a command whose tenant has no such connection, or only a disabled
+// one, is skipped (no call, no outcome, no retry); an event that is not a command, a malformed message or one naming
 // no stored event is refused with a reason and not retried.
 func TestSkipsAndRefusals(t *testing.T) {
 	r := newRig(t, nil)
@@ -99,8 +100,20 @@ func TestSkipsAndRefusals(t *testing.T) {
 	}
 	r.noOutcome(cmd.ID)
 	r.noOutcome(block.ID)
+
+	r.connect("mandrill", "conn_md", connectors.Secret{APIKey: "md_key"})
+	disabled, _ := r.connections.Get(context.Background(), "conn_md")
+	disabled.Status = store.ConnectionDisabled
+	if err := r.connections.Put(context.Background(), disabled); err != nil {
+		t.Fatal(err)
+	}
+	again := r.store("evt_email_disabled", envelope.EmailSend, envelope.OriginReaction, `{"recipient":"a@example.com"}`)
+	if resp := r.runAct(message("m5", again.ID)); len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("%+v", resp)
+	}
+	r.noOutcome(again.ID)
 	logs := r.logs.String()
-	if !strings.Contains(logs, "command skipped: no connection") || strings.Count(logs, "command refused") != 3 ||
+	if strings.Count(logs, "command skipped: no connection") != 2 || strings.Count(logs, "command refused") != 3 ||
 		!strings.Contains(logs, "evt_block is a calendar.block") {
 		t.Fatalf("logs:\n%s", logs)
 	}
