@@ -16,6 +16,7 @@ DEVSTACK   := .dev/bin/devstack
 FUNCTIONS   = $(shell go run ./infra/devstack functions)
 RIE_VERSION       := v0.0.0-20261030222936-bef5c4ba774d
 LOCAL_KMS_VERSION := v0.0.0-20260228092603-2a5e92d09ab6
+STRIPE_MOCK_VERSION := v0.203.0
 GOARCH_LAMBDA ?= arm64
 STATICCHECK_VERSION := v0.8.2
 BENCHSTAT_VERSION := v0.0.0-20260908200009-22c9c6c9d4da
@@ -39,6 +40,9 @@ tools: ## Install the emulators under .tools/ when missing; check Java and Node.
 	@test -x $(TOOLS)/bin/local-kms || { echo "make: installing local-kms under .tools/bin"; \
 		GOBIN=$(TOOLS)/bin go install github.com/nsmithuk/local-kms@$(LOCAL_KMS_VERSION) \
 		|| { echo "make: could not install local-kms"; exit 1; }; }
+	@test -x $(TOOLS)/bin/stripe-mock || { echo "make: installing stripe-mock under .tools/bin"; \
+		GOBIN=$(TOOLS)/bin go install github.com/stripe/stripe-mock@$(STRIPE_MOCK_VERSION) \
+		|| { echo "make: could not install stripe-mock"; exit 1; }; }
 
 .PHONY: devstack
 devstack:

@@ -27,8 +27,9 @@ type Config struct {
 	PoolSizes map[string]int
 	// Visibility overrides the queues' visibility timeout when positive.
 	Visibility time.Duration
-	// DynamoDB, SQS and KMS name running emulators to use instead of starting them.
-	DynamoDB, SQS, KMS string
+	// DynamoDB, SQS and KMS name running emulators to use instead of starting them;
+	// StripeMock a running stripe-mock.
+	DynamoDB, SQS, KMS, StripeMock string
 	// NamePrefix prefixes table and queue names.
 	NamePrefix string
 	Tenant     string
@@ -49,7 +50,7 @@ type Config struct {
 
 // ConfigFromEnv reads the stack's settings from the environment: WEDSYNC_DEV_ADDR,
 // WEDSYNC_DEV_API_KEY, WEDSYNC_DEV_SECRET_<KIND>, WEDSYNC_DEV_VISIBILITY_SECONDS,
-// WEDSYNC_DEV_POOL_SIZE, WEDSYNC_DEV_VERBOSE and WEDSYNC_{DYNAMODB,SQS,KMS}_ENDPOINT.
+// WEDSYNC_DEV_POOL_SIZE, WEDSYNC_DEV_VERBOSE and WEDSYNC_{DYNAMODB,SQS,KMS,STRIPE_MOCK}_ENDPOINT.
 func ConfigFromEnv(root string) (Config, error) {
 	cfg := Config{
 		Root:     root,
@@ -64,6 +65,7 @@ func ConfigFromEnv(root string) (Config, error) {
 		Verbose:  os.Getenv("WEDSYNC_DEV_VERBOSE") == "true",
 		Spec:     topology.Default(),
 	}
+	cfg.StripeMock = os.Getenv("WEDSYNC_STRIPE_MOCK_ENDPOINT")
 	for _, kv := range os.Environ() {
 		k, v, _ := strings.Cut(kv, "=")
 		if kind, ok := strings.CutPrefix(k, "WEDSYNC_DEV_SECRET_"); ok && v != "" {

@@ -114,6 +114,11 @@ func Samples(root string, st State, at time.Time) ([]Sample, error) {
 				Body: `{"delivery_id":"dlv_sample_of_no_delivery"}`, EventSource: "aws:sqs", AWSRegion: "us-east-1",
 			}}}},
 		Sample{Function: "scheduler", Name: "scheduled", WantNoError: true, Payload: ScheduledEvent("every-minute", at)},
+		Sample{Function: "act", Name: "unknown-command", WantNoFailures: true,
+			Payload: events.SQSEvent{Records: []events.SQSMessage{{
+				MessageId: "0b9b6c1e-0000-4000-8000-000000000003", ReceiptHandle: "sample-receipt-handle",
+				Body: `{"event_id":"evt_sample_of_no_command"}`, EventSource: "aws:sqs", AWSRegion: "us-east-1",
+			}}}},
 	)
 	return out, nil
 }

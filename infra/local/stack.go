@@ -207,6 +207,7 @@ func (s *Stack) startEmulators(ctx context.Context) error {
 		{&s.state.KMS, s.cfg.KMS, func() (*emulator.Process, error) {
 			return emulator.StartKMS(ctx, s.cfg.Root, 0, filepath.Join(s.cfg.StateDir, "kms"), logs)
 		}},
+		{&s.state.StripeMock, s.cfg.StripeMock, func() (*emulator.Process, error) { return emulator.StartStripeMock(ctx, s.cfg.Root, 0, logs) }},
 	} {
 		if e.given != "" {
 			*e.endpoint = e.given
@@ -257,7 +258,7 @@ func (s *Stack) seed(ctx context.Context, previous State) error {
 		}
 		s.state.Connections[kind] = cs
 	}
-	return nil
+	return s.seedCredentials(ctx, sealer)
 }
 
 // ImplementedKinds lists the providers that have both a package and an ingest function.
@@ -310,6 +311,7 @@ func FunctionEnv(f topology.Function, st State, extra []string) ([]string, error
 			env = append(env, k+"="+v)
 		}
 	}
+	env = append(env, connectorEnv(f, st)...)
 	if f.Name == "ingest-paypal" && st.PayPalCertHost != "" {
 		env = append(env, "WEDSYNC_PAYPAL_CERT_HOSTS="+st.PayPalCertHost, "WEDSYNC_PAYPAL_CA_PEM="+st.PayPalCAPEM)
 	}

@@ -385,6 +385,8 @@ func TestLocalStack(t *testing.T) {
 		testRetries(t, st)
 	})
 
+	t.Run("a booking.cancelled ends in a refund on stripe-mock", func(t *testing.T) { testRefund(t, st, stack.DynamoDB) })
+
 	t.Run("a dead endpoint does not delay a healthy one", func(t *testing.T) {
 		testIsolation(t, st)
 	})

@@ -20,6 +20,7 @@ type State struct {
 	SQS            string                     `json:"sqs_endpoint"`
 	KMS            string                     `json:"kms_endpoint"`
 	KMSKeyID       string                     `json:"kms_key_id"`
+	StripeMock     string                     `json:"stripe_mock_endpoint,omitempty"`
 	PayPalCertHost string                     `json:"paypal_cert_host"`
 	PayPalCAPEM    string                     `json:"paypal_ca_pem"`
 	Tables         map[string]string          `json:"tables"`

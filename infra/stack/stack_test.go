@@ -123,8 +123,12 @@ func TestEveryTopologyPartIsInTheStack(t *testing.T) {
 			"PointInTimeRecoverySpecification": map[string]any{"PointInTimeRecoveryEnabled": true},
 			"DeletionProtectionEnabled":        true,
 			"SSESpecification":                 map[string]any{"SSEEnabled": true, "SSEType": "KMS"},
-			"KeySchema":                        []any{map[string]any{"AttributeName": *in.KeySchema[0].AttributeName, "KeyType": "HASH"}},
 		}
+		var keys []any
+		for _, k := range in.KeySchema {
+			keys = append(keys, map[string]any{"AttributeName": *k.AttributeName, "KeyType": string(k.KeyType)})
+		}
+		props["KeySchema"] = keys
 		if table.TTLAttribute != "" {
 			props["TimeToLiveSpecification"] = map[string]any{"AttributeName": table.TTLAttribute, "Enabled": true}
 		}

@@ -25,7 +25,7 @@ import (
 // and WEDSYNC_CURSOR_SECRET in place of the cursor KMS key.
 func FromEnv(ctx context.Context) (*Server, error) {
 	tables := []string{topology.TableAPIKeys, topology.TableConnections, topology.TableSubscriptions, topology.TableEvents,
-		topology.TableIdempotencyKeys, topology.TableDeliveries, topology.TableRateLimits}
+		topology.TableIdempotencyKeys, topology.TableDeliveries, topology.TableRateLimits, topology.TableCredentials}
 	names := []string{"WEDSYNC_STAGE", topology.QueueEnv(topology.QueueDeliveries)}
 	for _, t := range tables {
 		names = append(names, topology.TableEnv(t))
@@ -64,6 +64,7 @@ func FromEnv(ctx context.Context) (*Server, error) {
 		Events:      events,
 		Idempotency: &store.IdempotencyKeys{DB: db, Table: table(topology.TableIdempotencyKeys)},
 		Deliveries:  deliveries,
+		Credentials: &store.Credentials{DB: db, Table: table(topology.TableCredentials)},
 		Tester: &delivery.Tester{Events: events, Deliveries: deliveries, Now: time.Now, Retention: 30 * 24 * time.Hour,
 			Queue: &queue.Deliveries{SQS: awsenv.SQS(cfg), URL: env[topology.QueueEnv(topology.QueueDeliveries)]}},
 		RateLimits:             &store.RateLimits{DB: db, Table: counters},

@@ -87,6 +87,7 @@ func newEnv(t *testing.T) *env {
 		Events:        e.events,
 		Idempotency:   &store.IdempotencyKeys{DB: db, Table: tables["idempotency_keys"]},
 		Deliveries:    deliveries,
+		Credentials:   &store.Credentials{DB: db, Table: tables["credentials"]},
 		Tester: &delivery.Tester{Events: e.events, Deliveries: deliveries, Now: func() time.Time { return now },
 			Queue: &queue.Deliveries{SQS: sq, URL: e.deliveriesQueue}},
 		Sealer:  sealer,

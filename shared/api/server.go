@@ -81,6 +81,7 @@ type Server struct {
 	Events        EventStore
 	Idempotency   IdempotencyStore
 	Deliveries    DeliveryStore
+	Credentials   CredentialStore
 	Tester        TestSender
 	// RateLimits, when set, holds each tenant to the rates of Limits.
 	RateLimits RateLimiter
@@ -125,6 +126,7 @@ func (s *Server) Build() *Server {
 	s.registerReplay()
 	s.registerRecover()
 	s.documentLimits()
+	s.registerCredentials()
 	return s
 }
 

@@ -35,6 +35,10 @@ const (
 	IntegrationSync  = "integration.sync"
 
 	ProviderUnmapped = "provider.unmapped"
+
+	// CommandSucceeded and CommandFailed are the outcomes of the commands act runs.
+	CommandSucceeded = "command.succeeded"
+	CommandFailed    = "command.failed"
 )
 
 // senderTypes are the types a sender that integrates with our catalog (Zapier, a CRM, a
@@ -60,10 +64,11 @@ func IsSenderType(t string) bool { return slices.Contains(senderTypes, t) }
 // platform's own.
 func AllTypes() []string {
 	all := append(slices.Clone(senderTypes), derivedTypes...)
-	return append(all, SubscriptionDisabled, ProviderUnmapped)
+	return append(all, SubscriptionDisabled, CommandSucceeded, CommandFailed, ProviderUnmapped)
 }
 
 // IsKnownType reports whether t is any type of the catalog, derived and platform types included.
 func IsKnownType(t string) bool {
-	return IsSenderType(t) || slices.Contains(derivedTypes, t) || t == SubscriptionDisabled || t == ProviderUnmapped
+	return IsSenderType(t) || slices.Contains(derivedTypes, t) || t == SubscriptionDisabled || t == ProviderUnmapped ||
+		t == CommandSucceeded || t == CommandFailed
 }

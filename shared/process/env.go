@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/wedsync/webhooks/shared/awsenv"
+	"github.com/wedsync/webhooks/shared/commands"
 	"github.com/wedsync/webhooks/shared/delivery"
 	"github.com/wedsync/webhooks/shared/queue"
 	"github.com/wedsync/webhooks/shared/reactions"
@@ -17,16 +18,22 @@ import (
 // DefaultRetention is how long delivery records are kept.
 const DefaultRetention = 30 * 24 * time.Hour
 
-// FromEnv builds the handler from the function's environment: the events, subscriptions
-// and deliveries tables and the events and deliveries queues; optionally WEDSYNC_RETENTION.
-// Its steps run reactions first, then fan-out.
+// FromEnv builds the handler from the function's environment: the events, subscriptions,
+// deliveries and credentials tables and the events, deliveries and commands queues;
+// optionally WEDSYNC_RETENTION and WEDSYNC_CONNECTION_CACHE_TTL. Its steps run reactions
+// first, then fan-out, then route commands to act.
 func FromEnv(ctx context.Context) (*Handler, error) {
 	env, err := awsenv.Require(topology.TableEnv(topology.TableEvents), topology.TableEnv(topology.TableSubscriptions),
-		topology.TableEnv(topology.TableDeliveries), topology.QueueEnv(topology.QueueDeliveries), topology.QueueEnv(topology.QueueEvents))
+		topology.TableEnv(topology.TableDeliveries), topology.QueueEnv(topology.QueueDeliveries), topology.QueueEnv(topology.QueueEvents),
+		topology.TableEnv(topology.TableCredentials), topology.QueueEnv(topology.QueueCommands))
 	if err != nil {
 		return nil, err
 	}
 	retention, err := awsenv.Duration("WEDSYNC_RETENTION", DefaultRetention)
+	if err != nil {
+		return nil, err
+	}
+	credentialsTTL, err := awsenv.Duration("WEDSYNC_CONNECTION_CACHE_TTL", time.Minute)
 	if err != nil {
 		return nil, err
 	}
@@ -47,6 +54,10 @@ func FromEnv(ctx context.Context) (*Handler, error) {
 			Queue:         &queue.Deliveries{SQS: sq, URL: env[topology.QueueEnv(topology.QueueDeliveries)]},
 			Now:           time.Now,
 			Retention:     retention,
+		}, &commands.Route{
+			Kinds: &commands.Kinds{Store: &store.Credentials{DB: db, Table: env[topology.TableEnv(topology.TableCredentials)]},
+				TTL: credentialsTTL, Now: time.Now},
+			Queue: &queue.Events{SQS: sq, URL: env[topology.QueueEnv(topology.QueueCommands)]},
 		}},
 		Now:    time.Now,
 		Logger: slog.New(slog.NewJSONHandler(os.Stdout, nil)).With("function", "process"),

@@ -72,7 +72,7 @@ func Rules(ev envelope.Envelope) []Derived {
 		out := []Derived{{Reaction: "calendar-unblock", Type: envelope.CalendarUnblock, Data: pick(map[string]any{"version": version},
 			"booking_id", "supplier_id", "start_time", "end_time")}}
 		if data["refund_amount"] != nil {
-			out = append(out, Derived{Reaction: "refund", Type: envelope.PaymentRefund, Data: pick(nil, "booking_id", "supplier_id", "refund_amount")})
+			out = append(out, Derived{Reaction: "refund", Type: envelope.PaymentRefund, Data: pick(nil, "booking_id", "supplier_id", "refund_amount", "payment_id", "currency")})
 		}
 		return out
 	case envelope.PaymentReceived:
@@ -81,7 +81,7 @@ func Rules(ev envelope.Envelope) []Derived {
 		}
 		return []Derived{{Reaction: "payment-receipt", Type: envelope.EmailSend, Key: "payment:" + data.str("payment_id"),
 			Data: pick(map[string]any{"template": "payment_receipt", "recipient": data.str("customer_email")},
-				"payment_id", "amount", "currency", "booking_id")}}
+				"payment_id", "amount", "currency", "booking_id", "customer_id")}}
 	case envelope.FormSubmitted:
 		return []Derived{{Reaction: "form-notification", Type: envelope.NotificationSend,
 			Data: pick(map[string]any{"template": "form_submitted"}, "form_id", "form_title", "supplier_id", "couple_name")}}

@@ -25,6 +25,8 @@ func Tables() []Table {
 		{Name: "rate_limits", TTLAttribute: "expires_at", Create: func(name string) *dynamodb.CreateTableInput { return keyedTable(name, "bucket") }},
 		{Name: "api_keys", Create: func(name string) *dynamodb.CreateTableInput { return withTenantIndex(keyedTable(name, "key_hash")) }},
 		{Name: "idempotency_keys", TTLAttribute: "expires_at", Create: func(name string) *dynamodb.CreateTableInput { return keyedTable(name, "scope") }},
+		{Name: "credentials", Create: credentialsTable},
+		{Name: "actions", TTLAttribute: "expires_at", Create: func(name string) *dynamodb.CreateTableInput { return keyedTable(name, "id") }},
 	}
 }
 

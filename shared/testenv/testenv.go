@@ -86,6 +86,7 @@ func Main(m *testing.M) int {
 	dynamo.proc.Stop()
 	queues.proc.Stop()
 	keys.proc.Stop()
+	stripeMock.proc.Stop()
 	if kmsDataDir != "" {
 		os.RemoveAll(kmsDataDir)
 	}

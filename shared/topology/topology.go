@@ -16,12 +16,15 @@ const (
 	TableIdempotencyKeys = "idempotency_keys"
 	TableDeliveries      = "deliveries"
 	TableRateLimits      = "rate_limits"
+	TableCredentials     = "credentials"
+	TableActionRecords   = "actions"
 )
 
 // Logical queue names.
 const (
 	QueueEvents     = "events"
 	QueueDeliveries = "deliveries"
+	QueueCommands   = "commands"
 )
 
 // Access is what a function may do with a table or queue.
@@ -161,6 +164,7 @@ func Default() Spec {
 				Tables: map[string]Access{
 					TableAPIKeys: ReadWrite, TableConnections: Full, TableSubscriptions: Full,
 					TableEvents: ReadWrite, TableIdempotencyKeys: Full, TableDeliveries: ReadWrite, TableRateLimits: Write,
+					TableCredentials: Write,
 				},
 				Queues:   map[string]Access{QueueDeliveries: Send},
 				Secrets:  SealSecrets,
@@ -171,8 +175,8 @@ func Default() Spec {
 				Name:        "process",
 				Description: "runs reactions, fans queued events out to subscriptions and marks them processed",
 				Source:      &EventSource{Queue: QueueEvents, BatchSize: 10, MaxConcurrency: 10},
-				Tables:      map[string]Access{TableEvents: ReadWrite, TableSubscriptions: Read, TableDeliveries: ReadWrite},
-				Queues:      map[string]Access{QueueEvents: Send, QueueDeliveries: Send},
+				Tables:      map[string]Access{TableEvents: ReadWrite, TableSubscriptions: Read, TableDeliveries: ReadWrite, TableCredentials: Read},
+				Queues:      map[string]Access{QueueEvents: Send, QueueDeliveries: Send, QueueCommands: Send},
 				Timeout:     30 * time.Second,
 				MemoryMB:    256,
 			},
@@ -197,12 +201,15 @@ func Default() Spec {
 				Timeout:     60 * time.Second,
 				MemoryMB:    256,
 			},
+			act(),
 		},
 		Queues: []Queue{
 			{Name: QueueEvents, MaxReceiveCount: 5, Retention: 14 * 24 * time.Hour},
 			{Name: QueueDeliveries, MaxReceiveCount: 5, Retention: 14 * 24 * time.Hour},
+			{Name: QueueCommands, MaxReceiveCount: 5, Retention: 14 * 24 * time.Hour},
 		},
-		Tables: []string{TableConnections, TableEvents, TableSubscriptions, TableDeliveries, TableRateLimits, TableAPIKeys, TableIdempotencyKeys},
+		Tables: []string{TableConnections, TableEvents, TableSubscriptions, TableDeliveries, TableRateLimits, TableAPIKeys, TableIdempotencyKeys,
+			TableCredentials, TableActionRecords},
 	}
 }
 

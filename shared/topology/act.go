@@ -1,0 +1,23 @@
+package topology
+
+import "time"
+
+// act is the worker that runs command events through the providers' APIs: it reads the
+// command, leases its action record, calls the provider with the connection's outbound
+// credentials (refreshing and storing OAuth2 tokens, sharing the rate-limit bucket) and
+// records the outcome as an event.
+func act() Function {
+	return Function{
+		Name:        "act",
+		Description: "runs command events through the providers' APIs and records each outcome as an event",
+		Source:      &EventSource{Queue: QueueCommands, BatchSize: 5, MaxConcurrency: 5},
+		Tables: map[string]Access{
+			TableEvents: ReadWrite, TableCredentials: ReadWrite, TableActionRecords: ReadWrite,
+			TableRateLimits: Write, TableConnections: Read,
+		},
+		Queues:   map[string]Access{QueueEvents: Send},
+		Secrets:  SealSecrets,
+		Timeout:  60 * time.Second,
+		MemoryMB: 256,
+	}
+}
