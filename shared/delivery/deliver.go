@@ -26,7 +26,7 @@ const (
 	BreakerThreshold = 5
 	// ProbeInterval is how often an open breaker lets one delivery through (scaled).
 	ProbeInterval = 60 * time.Second
-	// DisableAfter of continuous failure disables a subscription.
+	// DisableAfter of continuous failure disables a subscription (scaled like the schedule).
 	DisableAfter = 5 * 24 * time.Hour
 	// DefaultTimeout bounds one attempt.
 	DefaultTimeout = 15 * time.Second

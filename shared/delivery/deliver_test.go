@@ -141,19 +141,23 @@ func TestLongWaitIsTheSchedulers(t *testing.T) {
 	}
 }
 
-// TestGoneDisablesAtOnce and after five days of failures.
+// TestDisabling: 410 Gone disables at once; five days of failure (scaled with the retry
+// schedule, as the local stack's load runs scale it) disable too.
 func TestDisabling(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		script []int
 		steps  int
 		gap    time.Duration
+		scale  float64
 	}{
-		{"410 Gone", []int{410}, 1, 0},
-		{"five days of failure", []int{500}, 6, 24 * time.Hour},
+		{"410 Gone", []int{410}, 1, 0, 0},
+		{"five days of failure", []int{500}, 6, 24 * time.Hour, 0},
+		{"five scaled days of failure", []int{500}, 6, 100 * time.Second, 0.001},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := newRig(t)
+			r.deliver.Scale = tc.scale
 			hook := newSubscriber(t, tc.script...)
 			watcher := newSubscriber(t)
 			sub, _ := r.subscribe(hook.URL, []string{"booking.*"}, func(s *store.Subscription) {

@@ -112,7 +112,7 @@ func (h *Deliver) settle(d store.Delivery, sub store.Subscription, a store.Attem
 	case a.StatusCode == http.StatusGone:
 		r.outcome.Status, r.outcome.Reason, r.disable = store.DeliveryFailed, "the endpoint answered 410 Gone", "the endpoint answered 410 Gone"
 		return r
-	case now.Sub(since) >= DisableAfter:
+	case now.Sub(since) >= h.scaled(DisableAfter):
 		r.outcome.Status, r.outcome.Reason, r.disable = store.DeliveryFailed, "the endpoint has failed for 5 days", "the endpoint has failed for 5 days"
 		return r
 	}
