@@ -40,7 +40,7 @@ func setFunctionEnv(t *testing.T, k *kms.Client) map[string]string {
 	db := testenv.DynamoDB(t, cfg)
 	tables := testenv.Tables(t, db)
 	for _, name := range []string{topology.TableAPIKeys, topology.TableConnections, topology.TableSubscriptions, topology.TableEvents,
-		topology.TableIdempotencyKeys, topology.TableDeliveries, topology.TableRateLimits} {
+		topology.TableIdempotencyKeys, topology.TableDeliveries, topology.TableRateLimits, topology.TableCredentials} {
 		t.Setenv(topology.TableEnv(name), tables[name])
 	}
 	t.Setenv(topology.QueueEnv(topology.QueueDeliveries), testenv.Queue(t, testenv.SQS(t, cfg), "deliveries", 30*time.Second))

@@ -125,8 +125,8 @@ func (s *Server) Build() *Server {
 	s.registerDeliveries()
 	s.registerReplay()
 	s.registerRecover()
-	s.documentLimits()
 	s.registerCredentials()
+	s.documentLimits()
 	return s
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -13,6 +14,10 @@ import (
 	"github.com/wedsync/webhooks/shared/queue"
 	"github.com/wedsync/webhooks/shared/store"
 )
+
+// concurrency bounds the events of one batch processed at once: they are independent, and
+// one at a time leaves a batch waiting on every AWS call of every event in turn.
+const concurrency = 10
 
 // EventStore reads events and records that they were processed.
 type EventStore interface {
@@ -37,21 +42,48 @@ type Handler struct {
 
 // Handle processes a batch and lists the messages that must be retried.
 func (h *Handler) Handle(ctx context.Context, batch events.SQSEvent) (events.SQSEventResponse, error) {
-	var resp events.SQSEventResponse
-	for _, msg := range batch.Records {
-		if err := h.processMessage(ctx, msg); err != nil {
-			h.Logger.ErrorContext(ctx, "event not processed", "message_id", msg.MessageId, "error", err.Error())
-			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: msg.MessageId})
+	var (
+		mu   sync.Mutex
+		resp events.SQSEventResponse
+		wg   sync.WaitGroup
+		sem  = make(chan struct{}, concurrency)
+	)
+	fail := func(err error, ids ...string) {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, id := range ids {
+			h.Logger.ErrorContext(ctx, "event not processed", "message_id", id, "error", err.Error())
+			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: id})
 		}
 	}
+	// Copies of one event in a batch are processed once, together.
+	var order []string
+	messages := map[string][]string{}
+	for _, msg := range batch.Records {
+		id, err := queue.ParseEventMessage(msg.Body)
+		if err != nil {
+			fail(err, msg.MessageId)
+			continue
+		}
+		if _, seen := messages[id]; !seen {
+			order = append(order, id)
+		}
+		messages[id] = append(messages[id], msg.MessageId)
+	}
+	for _, id := range order {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			if err := h.processEvent(ctx, id); err != nil {
+				fail(err, messages[id]...)
+			}
+		})
+	}
+	wg.Wait()
 	return resp, nil
 }
 
-func (h *Handler) processMessage(ctx context.Context, msg events.SQSMessage) error {
-	id, err := queue.ParseEventMessage(msg.Body)
-	if err != nil {
-		return err
-	}
+func (h *Handler) processEvent(ctx context.Context, id string) error {
 	ev, err := h.Events.Get(ctx, id)
 	if err != nil {
 		return err
