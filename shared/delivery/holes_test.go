@@ -14,6 +14,7 @@ import (
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/wedsync/webhooks/shared/delivery"
+	"github.com/wedsync/webhooks/shared/secrets"
 	"github.com/wedsync/webhooks/shared/store"
 	"github.com/wedsync/webhooks/shared/testenv"
 )
@@ -81,15 +82,23 @@ func (f *healAfter) middleware(stack *middleware.Stack) error {
 // subscription's secret cannot be opened, ends failed with a reason instead of staying due
 // at the head of the sweep.
 func TestUndeliverableEndsFailedWithReason(t *testing.T) {
-	for _, tc := range []string{"event gone", "secret cannot be opened"} {
+	for _, tc := range []string{"event gone", "secret cannot be opened", "no usable signing secret"} {
 		t.Run(tc, func(t *testing.T) {
 			r := newRig(t)
 			hook := newSubscriber(t)
 			sub, _ := r.subscribe(hook.URL, []string{"*"})
 			id := "dlv_gone"
-			if tc == "secret cannot be opened" {
+			if tc != "event gone" {
 				other, _ := r.subscribe(hook.URL, []string{"form.*"})
 				sub.SealedSecrets = other.SealedSecrets
+				if tc == "no usable signing secret" {
+					sealed, err := secrets.SealSet(context.Background(), r.sealer, secrets.Scope{TenantID: tenant, ResourceID: sub.ID},
+						secrets.Set{{Secret: "whsec_not!base64"}})
+					if err != nil {
+						t.Fatal(err)
+					}
+					sub.SealedSecrets = sealed
+				}
 				if err := r.subs.Update(context.Background(), sub); err != nil {
 					t.Fatal(err)
 				}

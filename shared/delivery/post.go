@@ -15,15 +15,22 @@ import (
 	"github.com/wedsync/webhooks/shared/store"
 )
 
-// post makes one signed POST and reports it, with any Retry-After of a 429 or 503.
-func (h *Deliver) post(ctx context.Context, sub store.Subscription, msgID string, body []byte, keys []string, now time.Time, number int) (store.Attempt, time.Duration) {
-	a := store.Attempt{Number: number, At: now}
-	var sigs []string
-	for _, secret := range keys {
-		key, err := stdwebhooks.DecodeSecret(secret)
-		if err != nil {
-			continue
+// signingKeys decodes a secret set's usable secrets; a delivery with none is never sent.
+func signingKeys(secrets []string) [][]byte {
+	var keys [][]byte
+	for _, secret := range secrets {
+		if key, err := stdwebhooks.DecodeSecret(secret); err == nil {
+			keys = append(keys, key)
 		}
+	}
+	return keys
+}
+
+// post makes one signed POST and reports it, with any Retry-After of a 429 or 503.
+func (h *Deliver) post(ctx context.Context, sub store.Subscription, msgID string, body []byte, keys [][]byte, now time.Time, number int) (store.Attempt, time.Duration) {
+	a := store.Attempt{Number: number, At: now}
+	sigs := make([]string, 0, len(keys))
+	for _, key := range keys {
 		sigs = append(sigs, stdwebhooks.Sign(key, msgID, now, body))
 	}
 	ctx, cancel := context.WithTimeout(ctx, h.timeout())

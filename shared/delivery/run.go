@@ -79,6 +79,10 @@ func (h *Deliver) run(ctx context.Context, d store.Delivery, now time.Time) run 
 	case err != nil:
 		return h.fault(ctx, d, now, err)
 	}
+	keys := signingKeys(set.Secrets(now))
+	if len(keys) == 0 {
+		return h.fail(d, "the subscription has no usable signing secret: nothing was sent")
+	}
 	limit := h.EndpointConcurrency
 	if limit <= 0 {
 		limit = DefaultEndpointConcurrency
@@ -90,7 +94,7 @@ func (h *Deliver) run(ctx context.Context, d store.Delivery, now time.Time) run 
 	if !free {
 		return h.hold(d, now, now.Add(h.jitter(backoff(SlotHoldWait, d.Holds, MaxSlotHoldWait))), d.Holds+1)
 	}
-	a, retryAfter := h.post(ctx, sub, d.MessageID, ev.Envelope, set.Secrets(now), now, d.AttemptCount+1)
+	a, retryAfter := h.post(ctx, sub, d.MessageID, ev.Envelope, keys, now, d.AttemptCount+1)
 	r := h.settle(d, sub, a, retryAfter, now)
 	r.slot = true
 	return r
