@@ -48,7 +48,7 @@ type SubscriptionBody struct {
 	Active             *bool             `json:"active,omitempty" doc:"Default true."`
 	Secret             string            `json:"secret,omitempty" maxLength:"128" doc:"whsec_ secret of 24 to 64 bytes; generated when absent."`
 	RetryPolicy        *RetryPolicy      `json:"retry_policy,omitempty"`
-	EventVersion       string            `json:"event_version,omitempty" doc:"Dated event version to render events at; default the current one."`
+	EventVersion       string            `json:"event_version,omitempty" doc:"Dated event version to render events at (see GET /v1/event-types); default the latest."`
 	Headers            map[string]string `json:"headers,omitempty" maxProperties:"10" doc:"Sent with every delivery. Refused (422): webhook-*, content-type, content-length, content-encoding, user-agent, host, hop-by-hop headers (connection, keep-alive, te, trailer, transfer-encoding, upgrade) and proxy-*."`
 	RateLimitPerSecond int               `json:"rate_limit_per_second,omitempty" minimum:"0" maximum:"1000"`
 }
@@ -61,7 +61,7 @@ type SubscriptionPatch struct {
 	Source             *string            `json:"source,omitempty" enum:"stripe,paypal,mailchimp,mandrill,calendly,zapier,custom,wedsync,"`
 	Active             *bool              `json:"active,omitempty"`
 	RetryPolicy        *RetryPolicy       `json:"retry_policy,omitempty"`
-	EventVersion       *string            `json:"event_version,omitempty"`
+	EventVersion       *string            `json:"event_version,omitempty" doc:"Move the subscription to another dated event version."`
 	Headers            *map[string]string `json:"headers,omitempty" doc:"Sent with every delivery. Refused (422): webhook-*, content-type, content-length, content-encoding, user-agent, host, hop-by-hop headers (connection, keep-alive, te, trailer, transfer-encoding, upgrade) and proxy-*."`
 	RateLimitPerSecond *int               `json:"rate_limit_per_second,omitempty" minimum:"0" maximum:"1000"`
 }
@@ -154,10 +154,9 @@ func (s *Server) createSubscription(ctx context.Context, in SubscriptionBody) (*
 	}
 	version := in.EventVersion
 	if version == "" {
-		version = envelope.Version
-	} else if version != envelope.Version {
-		bad["event_version"] = "supported versions: " + envelope.Version
+		version = envelope.Latest()
 	}
+	checkEventVersion(version, bad)
 	checkHeaders(in.Headers, bad)
 	if len(bad) > 0 {
 		return nil, invalid(ctx, bad)
@@ -246,9 +245,7 @@ func (s *Server) patchSubscription(sub *store.Subscription, in SubscriptionPatch
 		sub.EventTypes = in.EventTypes
 	}
 	if in.EventVersion != nil {
-		if *in.EventVersion != envelope.Version {
-			bad["event_version"] = "supported versions: " + envelope.Version
-		}
+		checkEventVersion(*in.EventVersion, bad)
 		sub.Version = *in.EventVersion
 	}
 	if in.Headers != nil {
@@ -271,6 +268,14 @@ func (s *Server) patchSubscription(sub *store.Subscription, in SubscriptionPatch
 		sub.RateLimit = *in.RateLimitPerSecond
 	}
 	return bad
+}
+
+// checkEventVersion accepts the dated versions of the chain; a subscription pins one and
+// moves to another with a PATCH.
+func checkEventVersion(v string, bad map[string]string) {
+	if !envelope.IsSupported(v) {
+		bad["event_version"] = "supported versions: " + strings.Join(envelope.VersionNames(), ", ")
+	}
 }
 
 func (s *Server) checkEndpoint(endpoint string, bad map[string]string) {

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/smithy-go"
 
+	"github.com/wedsync/webhooks/shared/envelope"
 	"github.com/wedsync/webhooks/shared/metrics"
 	"github.com/wedsync/webhooks/shared/queue"
 	"github.com/wedsync/webhooks/shared/secrets"
@@ -277,4 +278,14 @@ func (h *Deliver) scaled(d time.Duration) time.Duration {
 		return time.Duration(float64(d) * h.Scale)
 	}
 	return d
+}
+
+// render is the delivered body: the stored event rendered at the subscription's pinned
+// event version (a subscription without one gets the first version, the only one there
+// was before subscriptions pinned theirs).
+func render(stored []byte, version string) ([]byte, error) {
+	if version == "" {
+		version = envelope.VersionNames()[0]
+	}
+	return envelope.Render(stored, version)
 }

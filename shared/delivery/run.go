@@ -72,6 +72,11 @@ func (h *Deliver) run(ctx context.Context, d store.Delivery, now time.Time) run 
 	case err != nil:
 		return h.fault(ctx, d, now, err)
 	}
+	body, err := render(ev.Envelope, sub.Version)
+	if err != nil {
+		h.Logger.ErrorContext(ctx, "event not renderable", "delivery_id", d.ID, "error", err.Error())
+		return h.fail(d, "the event cannot be rendered at the subscription's event version "+sub.Version)
+	}
 	set, err := h.secrets.open(ctx, h.Sealer, secrets.Scope{TenantID: sub.TenantID, ResourceID: sub.ID}, sub.SealedSecrets, now, h.secretTTL())
 	switch {
 	case errors.Is(err, secrets.ErrOpen), errors.Is(err, secrets.ErrUnsealable):
@@ -94,7 +99,7 @@ func (h *Deliver) run(ctx context.Context, d store.Delivery, now time.Time) run 
 	if !free {
 		return h.hold(d, now, now.Add(h.jitter(backoff(SlotHoldWait, d.Holds, MaxSlotHoldWait))), d.Holds+1)
 	}
-	a, retryAfter := h.post(ctx, sub, d.MessageID, ev.Envelope, keys, now, d.AttemptCount+1)
+	a, retryAfter := h.post(ctx, sub, d.MessageID, body, keys, now, d.AttemptCount+1)
 	r := h.settle(d, sub, a, retryAfter, now)
 	r.slot = true
 	return r

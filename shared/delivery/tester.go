@@ -12,7 +12,7 @@ import (
 )
 
 // TestEventType is the type of the event POST /v1/subscriptions/{id}/test sends.
-const TestEventType = "webhook.test"
+const TestEventType = envelope.WebhookTest
 
 // EventPutter stores events.
 type EventPutter interface {

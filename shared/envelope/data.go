@@ -2,15 +2,19 @@ package envelope
 
 // Payment is the data of payment.*, invoice.paid and checkout.completed events. Amounts are
 // integers in minor units; Currency is ISO 4217 upper-case. Absent values are omitted.
+// AmountDecimal and Customer belong to version 2027-01-15: a normalizer may set the
+// customer's name, and Upgrade fills in the rest from the other fields.
 type Payment struct {
-	PaymentID     string `json:"payment_id,omitempty"`
-	Amount        *int64 `json:"amount,omitempty"`
-	Currency      string `json:"currency,omitempty"`
-	CustomerID    string `json:"customer_id,omitempty"`
-	CustomerEmail string `json:"customer_email,omitempty"`
-	BookingID     string `json:"booking_id,omitempty"`
-	SupplierID    string `json:"supplier_id,omitempty"`
-	RefundAmount  *int64 `json:"refund_amount,omitempty"`
+	PaymentID     string    `json:"payment_id,omitempty"`
+	Amount        *int64    `json:"amount,omitempty"`
+	Currency      string    `json:"currency,omitempty"`
+	CustomerID    string    `json:"customer_id,omitempty"`
+	CustomerEmail string    `json:"customer_email,omitempty"`
+	BookingID     string    `json:"booking_id,omitempty"`
+	SupplierID    string    `json:"supplier_id,omitempty"`
+	RefundAmount  *int64    `json:"refund_amount,omitempty"`
+	AmountDecimal string    `json:"amount_decimal,omitempty"`
+	Customer      *Customer `json:"customer,omitempty"`
 }
 
 // Booking is the data of booking.* events. Times are RFC 3339 UTC.

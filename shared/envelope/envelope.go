@@ -11,9 +11,6 @@ import (
 // SpecVersion is the CloudEvents version of every envelope.
 const SpecVersion = "1.0"
 
-// Version is the dated event version new envelopes are rendered at.
-const Version = "2026-11-01"
-
 // Origins say why an event exists.
 const (
 	OriginProvider = "provider"

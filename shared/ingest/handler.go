@@ -230,7 +230,8 @@ func (h *Handler) keep(ctx context.Context, ev store.Event) (Accepted, error) {
 	return Accepted{EventID: ev.ID, Duplicate: duplicate}, nil
 }
 
-// Envelope builds the normalized envelope of a parsed provider event.
+// Envelope builds the normalized envelope of a parsed provider event, its data brought to
+// the latest event version (the version events are stored at).
 func Envelope(conn store.Connection, p inbound.Parsed, receivedAt time.Time) envelope.Envelope {
 	id := envelope.EventID(conn.ID, p.DedupeKey)
 	t := p.Time
@@ -252,7 +253,7 @@ func Envelope(conn store.Connection, p inbound.Parsed, receivedAt time.Time) env
 		CorrelationID:   id,
 		Origin:          envelope.OriginProvider,
 		EventVersion:    envelope.Version,
-		Data:            p.Data,
+		Data:            envelope.Upgrade(p.Type, p.Data),
 	}
 }
 

@@ -46,6 +46,7 @@ type resource struct {
 		SellerTransactionID string `json:"seller_transaction_id"`
 		Buyer               struct {
 			Email string `json:"email"`
+			Name  string `json:"name"`
 		} `json:"buyer"`
 	} `json:"disputed_transactions"`
 	SupplementaryData struct {
@@ -87,6 +88,9 @@ func (Provider) Normalize(req *inbound.Request, _ inbound.Verified) ([]inbound.P
 		if len(r.Transactions) > 0 {
 			pay.PaymentID = r.Transactions[0].SellerTransactionID
 			pay.CustomerEmail = r.Transactions[0].Buyer.Email
+			if name := r.Transactions[0].Buyer.Name; name != "" {
+				pay.Customer = &envelope.Customer{Name: name}
+			}
 		}
 	}
 	if amount != nil {

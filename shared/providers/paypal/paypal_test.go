@@ -226,7 +226,8 @@ func TestNormalize(t *testing.T) {
 		data         map[string]any
 	}{
 		{"PAYMENT.CAPTURE.COMPLETED", "payment.received", map[string]any{"payment_id": "7TK53561YB803214S", "amount": 125000.0, "currency": "USD", "booking_id": "bk_7f3a9c21"}},
-		{"CUSTOMER.DISPUTE.CREATED", "payment.disputed", map[string]any{"payment_id": "7TK53561YB803214S", "amount": 125000.0, "currency": "USD", "customer_email": "alex.smith@example.com"}},
+		{"CUSTOMER.DISPUTE.CREATED", "payment.disputed", map[string]any{"payment_id": "7TK53561YB803214S", "amount": 125000.0, "currency": "USD", "customer_email": "alex.smith@example.com",
+			"customer": map[string]any{"name": "Alex Smith"}}},
 		{"PAYMENT.CAPTURE.REFUNDED", "payment.refunded", map[string]any{"payment_id": "7TK53561YB803214S", "refund_amount": 25000.0, "currency": "USD", "booking_id": "bk_7f3a9c21"}},
 	} {
 		got, err := paypal.Provider{}.Normalize(&inbound.Request{Body: providertest.Fixture(t, ".", tc.fixture)}, inbound.Verified{})

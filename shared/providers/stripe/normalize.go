@@ -51,11 +51,13 @@ type object struct {
 	CustomerEmail   string            `json:"customer_email"`
 	CustomerDetails *contact          `json:"customer_details"`
 	BillingDetails  *contact          `json:"billing_details"`
+	Shipping        *contact          `json:"shipping"`
 	Metadata        map[string]string `json:"metadata"`
 }
 
 type contact struct {
 	Email string `json:"email"`
+	Name  string `json:"name"`
 }
 
 // typedEvent decodes a mapped event in one pass, data.object straight into its fields.
@@ -137,14 +139,17 @@ func payment(stripeType string, o *object) envelope.Payment {
 		p.PaymentID = o.ID
 		p.Amount = firstSet(o.AmountReceived, o.Amount)
 		p.CustomerEmail = o.ReceiptEmail
+		p.Customer = named(nameOf(o.Shipping))
 	case "payment_intent.payment_failed":
 		p.PaymentID = o.ID
 		p.Amount = o.Amount
 		p.CustomerEmail = o.ReceiptEmail
+		p.Customer = named(nameOf(o.Shipping))
 	case "charge.refunded":
 		p.Amount = o.Amount
 		p.RefundAmount = o.AmountRefunded
 		p.CustomerEmail = firstNonEmpty(emailOf(o.BillingDetails), o.ReceiptEmail)
+		p.Customer = named(firstNonEmpty(nameOf(o.BillingDetails), nameOf(o.Shipping)))
 	case "charge.dispute.created":
 		p.PaymentID = firstNonEmpty(idOf(o.PaymentIntent), idOf(o.Charge), o.ID)
 		p.Amount = o.Amount
@@ -157,8 +162,25 @@ func payment(stripeType string, o *object) envelope.Payment {
 	case "checkout.session.completed":
 		p.Amount = o.AmountTotal
 		p.CustomerEmail = firstNonEmpty(emailOf(o.CustomerDetails), o.CustomerEmail)
+		p.Customer = named(nameOf(o.CustomerDetails))
 	}
 	return p
+}
+
+// named is the customer object of a payer's name, nil without one: the rest of it is
+// filled in from the other fields when the event is stored.
+func named(name string) *envelope.Customer {
+	if name == "" {
+		return nil
+	}
+	return &envelope.Customer{Name: name}
+}
+
+func nameOf(c *contact) string {
+	if c == nil {
+		return ""
+	}
+	return c.Name
 }
 
 // idOf returns the id of an expandable Stripe field: a string id, or an object with "id".

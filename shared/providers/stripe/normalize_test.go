@@ -22,16 +22,16 @@ func TestNormalize(t *testing.T) {
 		{"payment_intent.succeeded", "payment.received", "evt_3QaB1cDeFgHiJkLm0a1b2c3d", 1764064800, map[string]any{
 			"payment_id": "pi_3QaB1cDeFgHiJkLm0xYz1234", "amount": 250000.0, "currency": "GBP",
 			"customer_id": "cus_RcdEfGhIjKlMn", "customer_email": "alex.smith@example.com",
-			"booking_id": "bk_7f3a9c21", "supplier_id": "sup_lumiere_photo",
+			"booking_id": "bk_7f3a9c21", "supplier_id": "sup_lumiere_photo", "customer": map[string]any{"name": "Alex Smith"},
 		}},
 		{"charge.refunded", "payment.refunded", "evt_3QbC2dEfGhIjKlMn1b2c3d4e", 1764151200, map[string]any{
 			"payment_id": "pi_3QaB1cDeFgHiJkLm0xYz1234", "amount": 250000.0, "refund_amount": 50000.0, "currency": "GBP",
 			"customer_id": "cus_RcdEfGhIjKlMn", "customer_email": "alex.smith@example.com",
-			"booking_id": "bk_7f3a9c21", "supplier_id": "sup_lumiere_photo",
+			"booking_id": "bk_7f3a9c21", "supplier_id": "sup_lumiere_photo", "customer": map[string]any{"name": "Alex Smith"},
 		}},
 		{"checkout.session.completed", "checkout.completed", "evt_1QcD3eFgHiJkLmNo2c3d4e5f", 1764237600, map[string]any{
 			"payment_id": "pi_3QcD3eFgHiJkLmNo0aaa1111", "amount": 120000.0, "currency": "EUR",
-			"customer_email": "jo@example.com", "booking_id": "bk_22",
+			"customer_email": "jo@example.com", "booking_id": "bk_22", "customer": map[string]any{"name": "Jo Bloggs"},
 		}},
 		{"customer.created", "provider.unmapped", "evt_1QdE4fGhIjKlMnOp3d4e5f6g", 1764324000, map[string]any{
 			"id": "cus_Rz1", "object": "customer", "email": "new@example.com",
