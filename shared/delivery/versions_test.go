@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -87,6 +88,23 @@ func TestDeliverRendersThePinnedVersion(t *testing.T) {
 		t.Fatalf("test event: %d requests", len(oldGot))
 	}
 	envelopetest.Validate(t, oldGot[1].Body)
+
+	gone := newSubscriber(t, 410)
+	goneSub, _ := r.subscribe(gone.URL, []string{"booking.created"})
+	r.event(envelope.EventID("conn_crm", "gone"), "booking.created")
+	r.pump()
+	disabled, err := r.events.Get(context.Background(),
+		envelope.EventID("wedsync:"+goneSub.ID, "subscription.disabled:"+strconv.FormatInt(r.clock.Now().UnixMilli(), 10)))
+	if err != nil {
+		t.Fatalf("subscription.disabled: %v", err)
+	}
+	for _, v := range envelope.VersionNames() {
+		rendered, err := envelope.Render(disabled.Envelope, v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		envelopetest.Validate(t, rendered)
+	}
 }
 
 // TestDeliverUnknownVersionFails: a subscription pinned to a version the chain does not
