@@ -98,6 +98,10 @@ lint: ## gofmt, go vet, staticcheck (pinned) and go mod tidy -diff.
 	$(TOOLS)/bin/staticcheck ./...
 	go mod tidy -diff
 
+.PHONY: openapi
+openapi: ## Write docs/openapi.json, docs/schemas/, docs/events.md and docs/changelog.md from the code.
+	go run ./infra/openapi -dir docs
+
 .PHONY: bench
 bench: ## Benchmark the ingest hot path against stripe-go (10 runs) and summarize with benchstat.
 	@mkdir -p bench

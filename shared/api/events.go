@@ -23,7 +23,7 @@ type Event struct {
 	Type     string          `json:"type"`
 	Time     time.Time       `json:"time"`
 	Status   string          `json:"status" enum:"received,processed"`
-	Envelope json.RawMessage `json:"envelope" doc:"The CloudEvents envelope."`
+	Envelope json.RawMessage `json:"envelope" doc:"The CloudEvents envelope, rendered at the request's WedSync-Version (the latest by default)."`
 	// Payload is the provider's raw body, on GET of one event only.
 	Payload string `json:"payload,omitempty" doc:"The provider's raw body (only when getting one event)."`
 	// PayloadEncoding is "base64" when the payload is not UTF-8 text.
@@ -64,7 +64,11 @@ func (s *Server) registerEvents() {
 			}
 			out := Events{Events: []Event{}, NextCursor: s.Cursors.Sign(tenant, list, page.Next)}
 			for _, ev := range page.Items {
-				out.Events = append(out.Events, eventView(ev))
+				view, err := eventView(ctx, ev)
+				if err != nil {
+					return nil, s.fail(ctx, err)
+				}
+				out.Events = append(out.Events, view)
 			}
 			return ok(out), nil
 		})
@@ -78,7 +82,10 @@ func (s *Server) registerEvents() {
 				}
 				return nil, notFound(ctx, "event")
 			}
-			view := eventView(ev)
+			view, err := eventView(ctx, ev)
+			if err != nil {
+				return nil, s.fail(ctx, err)
+			}
 			raw, err := gunzip(ev.RawGzip)
 			if err != nil {
 				return nil, s.fail(ctx, err)
@@ -157,8 +164,13 @@ func (s *Server) registerReplay() {
 		})
 }
 
-func eventView(ev store.Event) Event {
-	return Event{ID: ev.ID, Type: ev.Type, Time: utc(ev.Time), Status: ev.Status, Envelope: ev.Envelope, ReceivedAt: utc(ev.ReceivedAt)}
+// eventView shows a stored event, its envelope rendered at the request's WedSync-Version.
+func eventView(ctx context.Context, ev store.Event) (Event, error) {
+	env, err := envelope.Render(ev.Envelope, versionOf(ctx))
+	if err != nil {
+		return Event{}, err
+	}
+	return Event{ID: ev.ID, Type: ev.Type, Time: utc(ev.Time), Status: ev.Status, Envelope: env, ReceivedAt: utc(ev.ReceivedAt)}, nil
 }
 
 func gunzip(b []byte) ([]byte, error) {

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -18,7 +19,7 @@ import (
 	"github.com/wedsync/webhooks/shared/store"
 )
 
-// OpenAPIPath serves the OpenAPI 3.1 document (and OpenAPIPath without ".json" + ".yaml").
+// OpenAPIPath serves the OpenAPI 3.1 document (Document), without an API key.
 const OpenAPIPath = "/v1/openapi.json"
 
 // MaxBodyBytes bounds a request body.
@@ -100,6 +101,9 @@ type Server struct {
 
 	mux *http.ServeMux
 	api huma.API
+	// document is the served OpenAPI document, made on first use.
+	document     []byte
+	documentOnce sync.Once
 }
 
 // Build registers every operation; call it once before serving.
@@ -109,7 +113,7 @@ func (s *Server) Build() *Server {
 		s.Random = rand.Reader
 	}
 	cfg := huma.DefaultConfig("WedSync Webhooks management API", "1.0.0")
-	cfg.OpenAPIPath = strings.TrimSuffix(OpenAPIPath, ".json")
+	cfg.OpenAPIPath = ""
 	cfg.DocsPath, cfg.SchemasPath = "", ""
 	cfg.CreateHooks = nil
 	cfg.Info.Description = "Connections, subscriptions and events of one tenant, chosen by the bearer API key."
@@ -141,8 +145,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		ctx = context.WithValue(ctx, requestIDKey, s.newID("req_"))
 	}
 	r = r.WithContext(ctx)
-	if r.URL.Path == OpenAPIPath {
-		s.mux.ServeHTTP(w, r)
+	switch {
+	case r.URL.Path == OpenAPIPath && r.Method == http.MethodGet:
+		s.serveDocument(w)
+		return
+	case r.URL.Path == ChangelogPath && r.Method == http.MethodGet:
+		s.serveChangelog(w)
 		return
 	}
 	if _, pattern := s.mux.Handler(r); pattern == "" {
@@ -166,6 +174,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx = context.WithValue(ctx, apiKeyKey, caller)
 	ctx = context.WithValue(ctx, baseURLKey, requestBase(r))
 	r = r.WithContext(ctx)
+	r, versioned := s.negotiateVersion(w, r)
+	if !versioned {
+		return
+	}
 	if s.RateLimits != nil {
 		ok, err := s.RateLimits.Take(ctx, "api#"+tenant, s.Limits.withDefaults().RequestsPerSecond, s.Now())
 		if err != nil {
@@ -223,4 +235,22 @@ func (s *Server) randomBytes(n int) []byte {
 	b := make([]byte, n)
 	_, _ = io.ReadFull(s.Random, b)
 	return b
+}
+
+// serveDocument answers the OpenAPI document, its servers WEDSYNC_PUBLIC_URL when set.
+func (s *Server) serveDocument(w http.ResponseWriter) {
+	s.documentOnce.Do(func() {
+		doc, err := s.Document(s.PublicURL)
+		if err != nil {
+			s.Logger.Error("the OpenAPI document cannot be made", "error", err.Error())
+			return
+		}
+		s.document = doc
+	})
+	if s.document == nil {
+		writeError(w, internal(context.Background()))
+		return
+	}
+	w.Header().Set("content-type", "application/openapi+json")
+	_, _ = w.Write(s.document)
 }

@@ -77,7 +77,7 @@ func dataSchema(doc TypeDoc, v string) map[string]any {
 			props[f.Name] = map[string]any{"not": map[string]any{}, "description": "Not in version " + v + " (since " + f.Since + ")."}
 		}
 	}
-	s := map[string]any{"type": "object", "properties": props}
+	s := map[string]any{"type": "object", "properties": props, "additionalProperties": true}
 	if len(required) > 0 {
 		s["required"] = required
 	}
