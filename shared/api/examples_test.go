@@ -6,14 +6,18 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/wedsync/webhooks/shared/api"
 )
 
 // operation is one operation of the committed document.
@@ -184,4 +188,33 @@ func TestOpenAPIExamplesReplay(t *testing.T) {
 
 func escape(path string) string {
 	return strings.ReplaceAll(strings.ReplaceAll(path, "~", "~0"), "/", "~1")
+}
+
+// TestServedDocument: GET /v1/openapi.json answers, without a key, the generated document
+// with WEDSYNC_PUBLIC_URL as its only server; apart from servers it is docs/openapi.json.
+func TestServedDocument(t *testing.T) {
+	srv := httptest.NewServer((&api.Server{PublicURL: "https://api.lumiere.example/"}).Build())
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/v1/openapi.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	served, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	committed, err := os.ReadFile("../../docs/openapi.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var a, b map[string]any
+	if resp.StatusCode != 200 || json.Unmarshal(served, &a) != nil || json.Unmarshal(committed, &b) != nil {
+		t.Fatalf("GET /v1/openapi.json: %d", resp.StatusCode)
+	}
+	if got, _ := json.Marshal(a["servers"]); string(got) != `[{"description":"This deployment.","url":"https://api.lumiere.example"}]` {
+		t.Errorf("servers %s", got)
+	}
+	delete(a, "servers")
+	delete(b, "servers")
+	if !reflect.DeepEqual(a, b) {
+		t.Error("the served document differs from docs/openapi.json beyond servers")
+	}
 }
