@@ -223,7 +223,7 @@ func (d TypeDoc) ExampleEnvelope() Envelope {
 		}
 	}
 	raw, _ := json.Marshal(data)
-	at := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	at := time.Date(2026, 11, 25, 9, 58, 0, 0, time.UTC)
 	env := Envelope{SpecVersion: SpecVersion, Type: d.Type, Time: at, DataContentType: "application/json",
 		TenantID: "ten_lumiere", EventVersion: Latest(), Data: Upgrade(d.Type, raw)}
 	switch {
