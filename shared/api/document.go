@@ -86,9 +86,7 @@ func (s *Server) Document(publicURL string) ([]byte, error) {
 	paths := doc["paths"].(map[string]any)
 	for path, item := range paths {
 		for method, op := range item.(map[string]any) {
-			if err := documentOperation(method, path, op.(map[string]any)); err != nil {
-				return nil, err
-			}
+			documentOperation(method, path, op.(map[string]any))
 		}
 	}
 	paths[ChangelogPath] = changelogPathItem()
@@ -108,12 +106,11 @@ const apiDescription = "Connections, subscriptions and events of one tenant, cho
 	"`Sunset` and a `Link` to the changelog (`GET /v1/changelog`). Each subscription pins an event version and receives every event " +
 	"rendered at it; the `webhooks` section lists every event type an endpoint can receive, with its schema at each version."
 
-func documentOperation(method, path string, op map[string]any) error {
+// documentOperation adds an operation's headers, 4xx answers and example request (from
+// examples; the replay test fails on an operation without one).
+func documentOperation(method, path string, op map[string]any) {
 	id, _ := op["operationId"].(string)
-	ex, ok := examples[id]
-	if !ok {
-		return fmt.Errorf("operation %s has no example request (shared/api/examples.go)", id)
-	}
+	ex := examples[id]
 	params, _ := op["parameters"].([]any)
 	for _, p := range params {
 		p := p.(map[string]any)
@@ -127,7 +124,7 @@ func documentOperation(method, path string, op map[string]any) error {
 	}
 	op["parameters"] = params
 	body, hasBody := op["requestBody"].(map[string]any)
-	if hasBody {
+	if hasBody && ex.Body != nil {
 		media := body["content"].(map[string]any)["application/json"].(map[string]any)
 		media["example"] = ex.Body
 	}
@@ -145,7 +142,6 @@ func documentOperation(method, path string, op map[string]any) error {
 				"Deprecation": ref("headers", "Deprecation"), "Sunset": ref("headers", "Sunset"), "Link": ref("headers", "Link")}
 		}
 	}
-	return nil
 }
 
 func ref(kind, name string) map[string]any {
