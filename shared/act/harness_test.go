@@ -18,6 +18,7 @@ import (
 	"github.com/wedsync/webhooks/shared/commands"
 	"github.com/wedsync/webhooks/shared/connectors"
 	"github.com/wedsync/webhooks/shared/envelope"
+	"github.com/wedsync/webhooks/shared/envelope/envelopetest"
 	"github.com/wedsync/webhooks/shared/process"
 	"github.com/wedsync/webhooks/shared/queue"
 	"github.com/wedsync/webhooks/shared/reactions"
@@ -207,6 +208,13 @@ func (r *rig) outcome(commandID string) (envelope.Envelope, map[string]any) {
 	ev, err := r.events.Get(context.Background(), id)
 	if err != nil {
 		r.t.Fatalf("outcome of %s: %v", commandID, err)
+	}
+	for _, v := range envelope.VersionNames() {
+		rendered, err := envelope.Render(ev.Envelope, v)
+		if err != nil {
+			r.t.Fatal(err)
+		}
+		envelopetest.Validate(r.t, rendered)
 	}
 	var env envelope.Envelope
 	var data map[string]any

@@ -75,7 +75,6 @@ func (s *Server) Document(publicURL string) ([]byte, error) {
 	comps := doc["components"].(map[string]any)
 	comps["parameters"] = parameterComponents()
 	comps["headers"] = headerComponents()
-	comps["responses"] = responseComponents()
 	schemas := comps["schemas"].(map[string]any)
 	for _, t := range envelope.DeliveredTypes() {
 		for _, v := range envelope.VersionNames() {
@@ -84,11 +83,13 @@ func (s *Server) Document(publicURL string) ([]byte, error) {
 		}
 	}
 	paths := doc["paths"].(map[string]any)
+	used := map[string]bool{}
 	for path, item := range paths {
 		for method, op := range item.(map[string]any) {
-			documentOperation(method, path, op.(map[string]any))
+			documentOperation(method, path, op.(map[string]any), used)
 		}
 	}
+	comps["responses"] = responseComponents(used)
 	paths[ChangelogPath] = changelogPathItem()
 	doc["webhooks"] = webhooks()
 	out, err := json.MarshalIndent(doc, "", "  ")
@@ -106,9 +107,10 @@ const apiDescription = "Connections, subscriptions and events of one tenant, cho
 	"`Sunset` and a `Link` to the changelog (`GET /v1/changelog`). Each subscription pins an event version and receives every event " +
 	"rendered at it; the `webhooks` section lists every event type an endpoint can receive, with its schema at each version."
 
-// documentOperation adds an operation's headers, 4xx answers and example request (from
-// examples; the replay test fails on an operation without one).
-func documentOperation(method, path string, op map[string]any) {
+// documentOperation adds an operation's headers, 4xx answers (noting in used the answers it
+// refers to) and example request (from examples; the replay test fails on an operation
+// without one).
+func documentOperation(method, path string, op map[string]any, used map[string]bool) {
 	id, _ := op["operationId"].(string)
 	ex := examples[id]
 	params, _ := op["parameters"].([]any)
@@ -133,6 +135,7 @@ func documentOperation(method, path string, op map[string]any) {
 		code := fmt.Sprint(e.status)
 		if _, ok := responses[code]; !ok && e.applies(method, path, hasBody) {
 			responses[code] = ref("responses", e.name)
+			used[e.name] = true
 		}
 	}
 	for code, r := range responses {
@@ -183,9 +186,13 @@ func headerComponents() map[string]any {
 	}
 }
 
-func responseComponents() map[string]any {
+// responseComponents are the error answers some operation refers to.
+func responseComponents(used map[string]bool) map[string]any {
 	out := map[string]any{}
 	for _, e := range errorResponses {
+		if !used[e.name] {
+			continue
+		}
 		example := map[string]any{"success": false, "error": map[string]any{"code": e.code, "message": e.message, "request_id": "req_a1b2c3d4e5f6g7h8i9j0"}}
 		if e.status == http.StatusUnprocessableEntity {
 			example["error"].(map[string]any)["details"] = map[string]any{"event_version": "supported versions: " + strings.Join(envelope.VersionNames(), ", ")}

@@ -102,6 +102,13 @@ var (
 	calendarFields = []Field{fBook, fSupp, fStart, fEnd,
 		{Name: "version", Kind: "string", Required: true, Description: "The booking's version (milliseconds since the epoch of the event that caused it): discard a block or unblock older than one already applied."}}
 
+	commandFields = []Field{
+		{Name: "command_type", Kind: "string", Required: true, Description: "The command's type."},
+		{Name: "command_id", Kind: "string", Required: true, Description: "The command's event id."},
+		{Name: "provider", Kind: "string", Description: "The provider whose API ran it, when a connection did."},
+		{Name: "result", Kind: "object", Description: "What the provider answered: its ids on success, its status and code on failure."},
+	}
+
 	paymentExample = map[string]any{"payment_id": "pi_3PQa1b2C3d4E5f6G", "amount": 250000, "currency": "GBP",
 		"customer_id": "cus_Q1w2E3r4T5y6", "customer_email": "alex.smith@example.com", "booking_id": "bk_8812",
 		"supplier_id": "sup_venue_hall", "customer": map[string]any{"name": "Alex Smith"}}
@@ -157,7 +164,8 @@ var catalog = []TypeDoc{
 		{Name: "template", Kind: "string", Required: true, Description: "booking_confirmation, payment_receipt or welcome."},
 		{Name: "recipient", Kind: "string", Description: "The e-mail address, when known."},
 		fBook, fStart, fEnd, {Name: "location", Kind: "string"}, {Name: "meeting_url", Kind: "string"},
-		{Name: "payment_id", Kind: "string"}, fAmount, fCurr, {Name: "vendor_id", Kind: "string"}},
+		{Name: "payment_id", Kind: "string"}, fAmount, fCurr, {Name: "customer_id", Kind: "string", Description: "The provider's customer, on receipts."},
+		{Name: "vendor_id", Kind: "string"}},
 		Example: map[string]any{"template": "payment_receipt", "recipient": "alex.smith@example.com", "payment_id": "pi_3PQa1b2C3d4E5f6G", "amount": 250000, "currency": "GBP", "booking_id": "bk_8812"}},
 	{Type: NotificationSend, Summary: "The supplier should be notified", Description: "Derived from booking.created and form.submitted.", Fields: []Field{
 		{Name: "template", Kind: "string", Required: true, Description: "new_booking or form_submitted."},
@@ -168,8 +176,9 @@ var catalog = []TypeDoc{
 		Example: map[string]any{"booking_id": "bk_8812", "supplier_id": "sup_venue_hall", "start_time": "2027-06-14T13:00:00Z", "end_time": "2027-06-14T23:00:00Z", "version": "1795600680000"}},
 	{Type: CalendarUnblock, Summary: "A calendar slot should be freed", Description: "Derived from booking.cancelled.", Fields: calendarFields,
 		Example: map[string]any{"booking_id": "bk_8812", "supplier_id": "sup_venue_hall", "start_time": "2027-06-14T13:00:00Z", "end_time": "2027-06-14T23:00:00Z", "version": "1795600680000"}},
-	{Type: PaymentRefund, Summary: "A refund should be made", Description: "Derived from booking.cancelled with a refund_amount.", Fields: []Field{fBook, fSupp, fRefund},
-		Example: map[string]any{"booking_id": "bk_8812", "supplier_id": "sup_venue_hall", "refund_amount": 50000}},
+	{Type: PaymentRefund, Summary: "A refund should be made", Description: "Derived from booking.cancelled with a refund_amount.", Fields: []Field{fBook, fSupp, fRefund,
+		{Name: "payment_id", Kind: "string", Description: "The payment to refund, when the booking knows it."}, fCurr},
+		Example: map[string]any{"booking_id": "bk_8812", "supplier_id": "sup_venue_hall", "refund_amount": 50000, "currency": "GBP"}},
 	{Type: IntegrationSync, Summary: "A vendor's integration should be synced", Description: "Derived from vendor.connected.", Fields: []Field{
 		{Name: "vendor_id", Kind: "string"}, {Name: "integration_type", Kind: "string"}},
 		Example: map[string]any{"vendor_id": "ven_42", "integration_type": "calendly"}},
@@ -179,6 +188,11 @@ var catalog = []TypeDoc{
 		{Name: "disabled_at", Kind: "string", Format: "date-time", Required: true}},
 		Example: map[string]any{"subscription_id": "sub_x7k2m4p6q8r1s3t5v7w9", "endpoint_url": "https://hooks.lumiere.example/wedsync",
 			"reason": "the endpoint answered 410 Gone", "disabled_at": "2026-11-25T10:00:00Z"}},
+	{Type: CommandSucceeded, Summary: "A command was carried out", Description: "The outcome of a command (payment.refund, email.send, integration.sync, notification.send) that act ran through the provider's API with the tenant's credentials; causationid is the command.", Fields: commandFields,
+		Example: map[string]any{"command_type": "payment.refund", "command_id": "evt_b5r7t2kq4xw9m3c6v8n1z5p7lq", "provider": "stripe", "result": map[string]any{"refund_id": "re_3PQa1b2C3d4E5f6G", "status": "succeeded"}}},
+	{Type: CommandFailed, Summary: "A command could not be carried out", Description: "The outcome of a command the provider refused or whose outcome is unknown; reason says why, result holds the provider's status and code when it answered.",
+		Fields: append(slices.Clone(commandFields), Field{Name: "reason", Kind: "string", Required: true, Description: "Why it failed."}),
+		Example: map[string]any{"command_type": "payment.refund", "command_id": "evt_b5r7t2kq4xw9m3c6v8n1z5p7lq", "provider": "stripe", "reason": "Charge ch_1 has already been refunded.", "result": map[string]any{"provider_status": 400, "provider_code": "charge_already_refunded"}}},
 	{Type: ProviderUnmapped, Summary: "A provider event without a canonical type", Description: "Kept as the provider sent it: data is the provider's object (Stripe's data.object, PayPal's resource, Mailchimp's form fields), providertype names the provider's type.", Fields: nil,
 		Example: map[string]any{"id": "cus_Q1w2E3r4T5y6", "object": "customer", "email": "alex.smith@example.com"}},
 	{Type: WebhookTest, Summary: "A test event", Description: "Sent to one subscription by POST /v1/subscriptions/{id}/test; never fanned out, cannot be subscribed to.", Fields: []Field{
@@ -234,6 +248,10 @@ func (d TypeDoc) ExampleEnvelope() Envelope {
 		env.Source, env.Provider, env.Origin, env.ConnectionID = "wedsync/stripe", "stripe", OriginProvider, "con_stripe_main"
 		env.ID = EventID("con_stripe_main", "evt_1QfA2b3C4d5E6f7G")
 		env.ProviderEventID, env.ProviderType = "evt_1QfA2b3C4d5E6f7G", "customer.created"
+	case d.Type == CommandSucceeded || d.Type == CommandFailed:
+		env.Source, env.Provider, env.Origin, env.ConnectionID = "wedsync/act", "wedsync", OriginReaction, "con_stripe_main"
+		env.ID = EventID("act:ten_lumiere", "evt_b5r7t2kq4xw9m3c6v8n1z5p7lq")
+		env.CausationID = "evt_b5r7t2kq4xw9m3c6v8n1z5p7lq"
 	case slices.Contains(derivedTypes, d.Type):
 		env.Source, env.Provider, env.Origin, env.ConnectionID = "wedsync/reactions", "wedsync", OriginReaction, "con_calendly_main"
 		env.ID = EventID("reaction:ten_lumiere", d.Type)
