@@ -191,7 +191,7 @@ var catalog = []TypeDoc{
 	{Type: CommandSucceeded, Summary: "A command was carried out", Description: "The outcome of a command (payment.refund, email.send, integration.sync, notification.send) that act ran through the provider's API with the tenant's credentials; causationid is the command.", Fields: commandFields,
 		Example: map[string]any{"command_type": "payment.refund", "command_id": "evt_b5r7t2kq4xw9m3c6v8n1z5p7lq", "provider": "stripe", "result": map[string]any{"refund_id": "re_3PQa1b2C3d4E5f6G", "status": "succeeded"}}},
 	{Type: CommandFailed, Summary: "A command could not be carried out", Description: "The outcome of a command the provider refused or whose outcome is unknown; reason says why, result holds the provider's status and code when it answered.",
-		Fields: append(slices.Clone(commandFields), Field{Name: "reason", Kind: "string", Required: true, Description: "Why it failed."}),
+		Fields:  append(slices.Clone(commandFields), Field{Name: "reason", Kind: "string", Required: true, Description: "Why it failed."}),
 		Example: map[string]any{"command_type": "payment.refund", "command_id": "evt_b5r7t2kq4xw9m3c6v8n1z5p7lq", "provider": "stripe", "reason": "Charge ch_1 has already been refunded.", "result": map[string]any{"provider_status": 400, "provider_code": "charge_already_refunded"}}},
 	{Type: ProviderUnmapped, Summary: "A provider event without a canonical type", Description: "Kept as the provider sent it: data is the provider's object (Stripe's data.object, PayPal's resource, Mailchimp's form fields), providertype names the provider's type.", Fields: nil,
 		Example: map[string]any{"id": "cus_Q1w2E3r4T5y6", "object": "customer", "email": "alex.smith@example.com"}},
