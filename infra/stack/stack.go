@@ -228,13 +228,13 @@ func (b *Built) addFunction(stack awscdk.Stack, f topology.Function, props Props
 	}
 	slices.Sort(queueNames)
 	for _, q := range queueNames {
-		if f.Queues[q] != topology.Send {
+		if !f.Queues[q].Sends() {
 			continue
 		}
 		res.QueueURLs[q] = *b.Queues[q].QueueUrl()
 		role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid:       jsii.String("Send" + pascal(q)),
-			Actions:   jsii.Strings("sqs:SendMessage"),
+			Actions:   jsii.Strings(topology.QueueActions(f.Queues[q])...),
 			Resources: jsii.Strings(*b.Queues[q].QueueArn()),
 		}))
 	}

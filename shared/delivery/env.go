@@ -104,6 +104,7 @@ func SchedulerFromEnv(ctx context.Context) (*Scheduler, error) {
 		EventsQueue:     &queue.Events{SQS: sq, URL: env[topology.QueueEnv(topology.QueueEvents)]},
 		Deliveries:      &store.Deliveries{DB: db, Table: env[topology.TableEnv(topology.TableDeliveries)]},
 		DeliveriesQueue: &queue.Deliveries{SQS: sq, URL: env[topology.QueueEnv(topology.QueueDeliveries)]},
+		Backlog:         &queue.Backlog{SQS: sq, URL: env[topology.QueueEnv(topology.QueueDeliveries)]},
 		Now:             time.Now,
 		Logger:          slog.New(slog.NewJSONHandler(os.Stdout, nil)).With("function", "scheduler"),
 	}, nil
@@ -117,7 +118,7 @@ func requireFor(f topology.Function, extra ...string) (map[string]string, error)
 		names = append(names, topology.TableEnv(t))
 	}
 	for q, access := range f.Queues {
-		if access == topology.Send {
+		if access.Sends() {
 			names = append(names, topology.QueueEnv(q))
 		}
 	}

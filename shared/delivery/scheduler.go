@@ -26,6 +26,10 @@ const (
 	DefaultEventBudget = 2000
 	// DefaultDueBudget bounds the due deliveries one tick queues.
 	DefaultDueBudget = 5000
+	// DefaultBacklogLimit is the deliveries queue's visible backlog at which a tick queues no
+	// due delivery: the messages waiting already carry them, and more would only deepen
+	// the backlog every tick. Records whose message was lost are queued once it drains.
+	DefaultBacklogLimit = 1000
 	// moveConcurrency bounds the sweep-time updates under way at once.
 	moveConcurrency = 10
 )
@@ -39,6 +43,11 @@ type Sweeper interface {
 // DueLister lists live deliveries due by a time.
 type DueLister interface {
 	ListDue(ctx context.Context, now time.Time, budget int, from store.SweepCursor) ([]string, store.SweepCursor, error)
+}
+
+// BacklogReader reads how many messages wait on the deliveries queue.
+type BacklogReader interface {
+	Visible(ctx context.Context) (int, error)
 }
 
 // EventBatchEnqueuer queues event keys, many at a time.
@@ -62,6 +71,10 @@ type Scheduler struct {
 	Logger          *slog.Logger
 	// EventBudget and DueBudget bound one tick's work; 0 means the defaults.
 	EventBudget, DueBudget int
+	// Backlog, when set, holds the due sweep while the deliveries queue has BacklogLimit
+	// (0: DefaultBacklogLimit) visible messages or more.
+	Backlog      BacklogReader
+	BacklogLimit int
 
 	mu                     sync.Mutex
 	eventCursor, dueCursor store.SweepCursor
@@ -123,6 +136,16 @@ func (s *Scheduler) requeueStuck(ctx context.Context, now time.Time) (int, error
 
 // enqueueDue queues the deliveries due over DueGrace ago.
 func (s *Scheduler) enqueueDue(ctx context.Context, now time.Time) (int, error) {
+	if s.Backlog != nil {
+		waiting, err := s.Backlog.Visible(ctx)
+		if err == nil && waiting >= budget(s.BacklogLimit, DefaultBacklogLimit) {
+			s.Logger.InfoContext(ctx, "due sweep held: the deliveries queue has a backlog", "visible_messages", waiting)
+			return 0, nil
+		}
+		if err != nil {
+			s.Logger.WarnContext(ctx, "deliveries backlog unknown; sweeping", "error", err.Error())
+		}
+	}
 	due, next, err := s.Deliveries.ListDue(ctx, now.Add(-DueGrace), budget(s.DueBudget, DefaultDueBudget), s.dueCursor)
 	if err != nil {
 		return 0, err

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/wedsync/webhooks/shared/envelope"
+	"github.com/wedsync/webhooks/shared/queue"
 	"github.com/wedsync/webhooks/shared/store"
 )
 
@@ -137,5 +138,44 @@ func TestStuckSweepBacksOff(t *testing.T) {
 	}
 	if late > 0 {
 		t.Fatalf("an event processed at minute 10 was queued again %d times after", late)
+	}
+}
+
+// TestDueSweepHoldsDuringABacklog: while the deliveries queue has a visible backlog, the
+// due sweep queues nothing (the waiting messages carry the due records; more would deepen
+// the backlog at every tick); once the backlog is taken, due records are queued again.
+func TestDueSweepHoldsDuringABacklog(t *testing.T) {
+	r := newRig(t)
+	backlog := &queue.Backlog{SQS: r.sqs, URL: r.deliveriesURL}
+	r.scheduler.Backlog, r.scheduler.BacklogLimit = backlog, 3
+	ids := idsInShard("dlv_backlog", 2, store.DueShards, 5)
+	r.dueRecords(ids, r.clock.Now().Add(-time.Hour))
+	visible := func() int {
+		t.Helper()
+		n, err := backlog.Visible(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	r.tick()
+	if n := visible(); n != len(ids) {
+		t.Fatalf("first tick: %d messages visible, want %d", n, len(ids))
+	}
+	r.clock.Advance(time.Minute)
+	r.tick()
+	if n := visible(); n != len(ids) {
+		t.Fatalf("a tick during the backlog queued more: %d messages visible, want %d", n, len(ids))
+	}
+	got := r.queued(r.deliveriesURL, "delivery_id")
+	for _, id := range ids {
+		if got[id] != 1 {
+			t.Fatalf("%s queued %d times, want once", id, got[id])
+		}
+	}
+	r.clock.Advance(time.Minute)
+	r.tick()
+	if n := visible(); n != len(ids) {
+		t.Fatalf("after the backlog was taken: %d messages visible, want the %d due records again", n, len(ids))
 	}
 }

@@ -44,7 +44,23 @@ const (
 	Send
 	// Consume: the queue is the function's event source.
 	Consume
+	// SendAndWatch: SendMessage, and GetQueueAttributes to see the queue's backlog.
+	SendAndWatch
 )
+
+// Sends reports whether an access lets a function send to a queue.
+func (a Access) Sends() bool { return a == Send || a == SendAndWatch }
+
+// QueueActions are the SQS actions a sending access allows.
+func QueueActions(a Access) []string {
+	switch a {
+	case Send:
+		return []string{"sqs:SendMessage"}
+	case SendAndWatch:
+		return []string{"sqs:SendMessage", "sqs:GetQueueAttributes"}
+	}
+	return nil
+}
 
 // TableActions are the DynamoDB actions an access allows.
 func TableActions(a Access) []string {
@@ -196,8 +212,8 @@ func Default() Spec {
 				Name:        "scheduler",
 				Description: "queues due deliveries and events stored but never queued",
 				Schedules:   []Schedule{{Name: "every-minute", Every: time.Minute}},
-				Tables:      map[string]Access{TableEvents: ReadWrite, TableDeliveries: Read}, // events: moves sweep times
-				Queues:      map[string]Access{QueueEvents: Send, QueueDeliveries: Send},
+				Tables:      map[string]Access{TableEvents: ReadWrite, TableDeliveries: Read},    // events: moves sweep times
+				Queues:      map[string]Access{QueueEvents: Send, QueueDeliveries: SendAndWatch}, // deliveries: its backlog
 				Timeout:     60 * time.Second,
 				MemoryMB:    256,
 			},
@@ -268,7 +284,7 @@ func (f Function) Environment(r Resources) (map[string]string, error) {
 		env[TableEnv(t)] = name
 	}
 	for q, access := range f.Queues {
-		if access != Send {
+		if !access.Sends() {
 			continue
 		}
 		url, ok := r.QueueURLs[q]
