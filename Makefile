@@ -142,7 +142,7 @@ tenant: devstack ## Create a tenant in the running stack and print its API key: 
 LOAD_N      = $(or $(N),1000)
 CHAOS_N     = $(or $(N),10000)
 LOAD_KNOBS  = -inflight 32 -retry-scale 0.0002 -visibility 30s -schedule-every 10s \
-	-delivery-timeout 15s -pools 'ingest=2,api=1,process=3,deliver=4,scheduler=1' -seed 1
+	-delivery-timeout 15s -pools 'ingest=2,api=1,process=3,deliver=8,scheduler=1' -seed 1
 LOAD_SUBS   = all=*;payments=payment.*,invoice.paid,checkout.completed;bookings=booking.*,calendar.*
 CHAOS_SUBS  = all=*:fail=0.2;payments=payment.*,invoice.paid,checkout.completed:fail=0.2;bookings=booking.*,calendar.*:fail=0.2;slow=contact.unsubscribed:delay=5s;dead=payment.disputed:dead
 
