@@ -13,6 +13,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/wedsync/webhooks/infra/stack"
+	"github.com/wedsync/webhooks/shared/topology"
 )
 
 // Errors of the app's context: each answers one line and a non-zero exit.
@@ -96,6 +97,9 @@ func propsFromContext(app awscdk.App) (stack.Props, error) {
 	}
 	if p.ReservedConcurrency, err = perFunction(get("reservedConcurrency")); err != nil {
 		return p, fmt.Errorf("%w: reservedConcurrency: %v", ErrBadContext, err)
+	}
+	if p.LogLevels, err = stack.ParseLogLevels(get("logLevel"), topology.Default().Names()); err != nil {
+		return p, fmt.Errorf("%w: logLevel: %v", ErrBadContext, err)
 	}
 	return p, nil
 }

@@ -13,7 +13,7 @@ import (
 )
 
 func main() {
-	h, err := act.FromEnv(context.Background())
+	h, err := act.FromEnv(context.Background(), os.Getenv)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "act:", err)
 		os.Exit(1)

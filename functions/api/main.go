@@ -12,7 +12,7 @@ import (
 )
 
 func main() {
-	s, err := api.FromEnv(context.Background())
+	s, err := api.FromEnv(context.Background(), os.Getenv)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "api:", err)
 		os.Exit(1)

@@ -12,7 +12,7 @@ import (
 )
 
 func main() {
-	h, err := delivery.DeliverFromEnv(context.Background())
+	h, err := delivery.DeliverFromEnv(context.Background(), os.Getenv)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "deliver:", err)
 		os.Exit(1)

@@ -13,7 +13,7 @@ import (
 )
 
 func main() {
-	h, err := ingest.FromEnv(context.Background(), calendly.Provider{})
+	h, err := ingest.FromEnv(context.Background(), os.Getenv, calendly.Provider{})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "ingest-calendly:", err)
 		os.Exit(1)

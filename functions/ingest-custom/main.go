@@ -13,7 +13,7 @@ import (
 )
 
 func main() {
-	h, err := ingest.FromEnv(context.Background(), custom.Provider{})
+	h, err := ingest.FromEnv(context.Background(), os.Getenv, custom.Provider{})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "ingest-custom:", err)
 		os.Exit(1)

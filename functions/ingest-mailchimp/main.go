@@ -13,7 +13,7 @@ import (
 )
 
 func main() {
-	h, err := ingest.FromEnv(context.Background(), mailchimp.Provider{})
+	h, err := ingest.FromEnv(context.Background(), os.Getenv, mailchimp.Provider{})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "ingest-mailchimp:", err)
 		os.Exit(1)

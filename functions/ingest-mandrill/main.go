@@ -13,7 +13,7 @@ import (
 )
 
 func main() {
-	h, err := ingest.FromEnv(context.Background(), mandrill.Provider{})
+	h, err := ingest.FromEnv(context.Background(), os.Getenv, mandrill.Provider{})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "ingest-mandrill:", err)
 		os.Exit(1)

@@ -13,11 +13,14 @@ import (
 )
 
 func main() {
-	p, err := paypal.Configure(os.Getenv("WEDSYNC_STAGE"), os.Getenv("WEDSYNC_PAYPAL_CERT_HOSTS"), os.Getenv("WEDSYNC_PAYPAL_CA_PEM"))
+	cfg, err := ingest.LoadConfig(os.Getenv, paypal.Kind)
 	if err == nil {
-		var h *ingest.Handler
-		if h, err = ingest.FromEnv(context.Background(), p); err == nil {
-			lambda.Start(h.Handle)
+		var p paypal.Provider
+		if p, err = paypal.Configure(cfg.AWS.Stage, cfg.PayPalCertHosts, cfg.PayPalCAPEM); err == nil {
+			var h *ingest.Handler
+			if h, err = ingest.New(context.Background(), cfg, p); err == nil {
+				lambda.Start(h.Handle)
+			}
 		}
 	}
 	fmt.Fprintln(os.Stderr, "ingest-paypal:", err)

@@ -13,7 +13,7 @@ import (
 )
 
 func main() {
-	h, err := ingest.FromEnv(context.Background(), stripe.Provider{})
+	h, err := ingest.FromEnv(context.Background(), os.Getenv, stripe.Provider{})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "ingest-stripe:", err)
 		os.Exit(1)

@@ -13,7 +13,7 @@ import (
 )
 
 func main() {
-	h, err := ingest.FromEnv(context.Background(), zapier.Provider{})
+	h, err := ingest.FromEnv(context.Background(), os.Getenv, zapier.Provider{})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "ingest-zapier:", err)
 		os.Exit(1)

@@ -12,7 +12,7 @@ import (
 )
 
 func main() {
-	h, err := process.FromEnv(context.Background())
+	h, err := process.FromEnv(context.Background(), os.Getenv)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "process:", err)
 		os.Exit(1)

@@ -12,7 +12,7 @@ import (
 )
 
 func main() {
-	h, err := delivery.SchedulerFromEnv(context.Background())
+	h, err := delivery.SchedulerFromEnv(context.Background(), os.Getenv)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "scheduler:", err)
 		os.Exit(1)

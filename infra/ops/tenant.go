@@ -44,7 +44,7 @@ func tenant(ctx context.Context, root string, args []string, w io.Writer) error 
 	if err != nil {
 		return err
 	}
-	cfg, err := awsenv.Load(ctx)
+	cfg, err := awsenv.Load(ctx, awsenv.Settings{})
 	if err != nil {
 		return err
 	}

@@ -24,6 +24,9 @@ type Props struct {
 	// Memory and ReservedConcurrency override the topology per function name.
 	Memory              map[string]int
 	ReservedConcurrency map[string]int
+	// LogLevels is each function's application log level (TRACE, DEBUG, INFO, WARN, ERROR or
+	// FATAL) by function name, "*" for every other function; INFO when unset. Logs are JSON.
+	LogLevels map[string]string
 	// ThrottleRate and ThrottleBurst limit the HTTP API.
 	ThrottleRate  float64
 	ThrottleBurst float64

@@ -274,7 +274,11 @@ func (b *Built) addFunction(stack awscdk.Stack, f topology.Function, props Props
 		MemorySize:   jsii.Number(float64(memory)),
 		Environment:  &envVars,
 		Tracing:      awslambda.Tracing_ACTIVE,
-		Role:         role,
+		// JSON lines (lambdacontext's handler writes JSON when the runtime says so), each
+		// function at its own application log level.
+		LoggingFormat:         awslambda.LoggingFormat_JSON,
+		ApplicationLogLevelV2: awslambda.ApplicationLogLevel(LogLevel(props.LogLevels, f.Name)),
+		Role:                  role,
 		LogGroup:     logGroup,
 	}
 	if rc, ok := props.ReservedConcurrency[f.Name]; ok {

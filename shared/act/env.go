@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/wedsync/webhooks/shared/awsenv"
+	"github.com/wedsync/webhooks/shared/config"
 	"github.com/wedsync/webhooks/shared/connectors"
+	"github.com/wedsync/webhooks/shared/lambdalog"
 	"github.com/wedsync/webhooks/shared/queue"
 	"github.com/wedsync/webhooks/shared/secrets"
 	"github.com/wedsync/webhooks/shared/store"
@@ -34,44 +34,53 @@ var URLVars = map[string][2]string{
 
 // Config is act's configuration.
 type Config struct {
-	Stage string
+	AWS awsenv.Settings
+	// Resources are its tables and the queues it sends to (topology).
+	Resources config.Resources
 	// Endpoints are the providers' configured URLs by kind; empty means documented.
 	Endpoints map[string]connectors.Endpoints
 	// ConnectionTTL keeps a built connection (WEDSYNC_CONNECTION_CACHE_TTL); GetTTL keeps
 	// GET answers (WEDSYNC_CONNECTOR_CACHE_TTL).
 	ConnectionTTL, GetTTL, Retention time.Duration
+
+	problems error
 }
 
-// ConfigFromEnv reads WEDSYNC_STAGE, the URL variables, the cache lifetimes and
-// WEDSYNC_RETENTION, naming every bad one at once.
-func ConfigFromEnv() (Config, error) {
-	var errs []error
-	duration := func(name string, def time.Duration) time.Duration {
-		d, err := awsenv.Duration(name, def)
-		errs = append(errs, err)
-		return d
-	}
+// ReadConfig reads, through getenv, the AWS settings, act's resources, the URL variables,
+// the cache lifetimes and WEDSYNC_RETENTION.
+func ReadConfig(getenv func(string) string) Config {
+	f := config.Function("act")
+	v := config.Read(getenv)
 	c := Config{
-		Stage:         os.Getenv("WEDSYNC_STAGE"),
+		AWS:           awsenv.ReadSettings(v, f),
+		Resources:     v.Resources(f),
 		Endpoints:     map[string]connectors.Endpoints{},
-		ConnectionTTL: duration("WEDSYNC_CONNECTION_CACHE_TTL", DefaultConnectionTTL),
-		GetTTL:        duration("WEDSYNC_CONNECTOR_CACHE_TTL", DefaultGetTTL),
-		Retention:     duration("WEDSYNC_RETENTION", DefaultRetention),
+		ConnectionTTL: v.Duration("WEDSYNC_CONNECTION_CACHE_TTL", DefaultConnectionTTL),
+		GetTTL:        v.Duration("WEDSYNC_CONNECTOR_CACHE_TTL", DefaultGetTTL),
+		Retention:     v.PositiveDuration("WEDSYNC_RETENTION", DefaultRetention),
 	}
 	for kind, vars := range URLVars {
-		c.Endpoints[kind] = connectors.Endpoints{BaseURL: os.Getenv(vars[0])}
+		c.Endpoints[kind] = connectors.Endpoints{BaseURL: v.String(vars[0])}
 		if vars[1] != "" {
-			c.Endpoints[kind] = connectors.Endpoints{BaseURL: os.Getenv(vars[0]), TokenURL: os.Getenv(vars[1])}
+			c.Endpoints[kind] = connectors.Endpoints{BaseURL: v.String(vars[0]), TokenURL: v.String(vars[1])}
 		}
 	}
-	if err := errors.Join(errs...); err != nil {
-		return Config{}, err
+	if c.AWS.Stage != "" {
+		for kind, err := range c.endpointErrors() {
+			vars := URLVars[kind]
+			for _, name := range nonEmpty(vars[:]) {
+				v.Problem(name, fmt.Errorf("%w: %w", config.ErrInvalid, err), "")
+			}
+		}
 	}
-	return c, c.Validate()
+	c.problems = v.Err()
+	return c
 }
 
 // Loopback says the stage may call loopback hosts: the local stack and the tests.
-func (c Config) Loopback() bool { return c.Stage == secrets.StageLocal || c.Stage == secrets.StageTest }
+func (c Config) Loopback() bool {
+	return c.AWS.Stage == secrets.StageLocal || c.AWS.Stage == secrets.StageTest
+}
 
 // Providers resolves every provider for the stage.
 func (c Config) Providers() (map[string]connectors.Provider, error) {
@@ -89,17 +98,20 @@ func (c Config) Providers() (map[string]connectors.Provider, error) {
 	return out, errors.Join(errs...)
 }
 
-// Validate names every variable that is missing or points where the stage may not call.
-func (c Config) Validate() error {
-	var errs []error
-	if c.Stage == "" {
-		errs = append(errs, errors.New("missing environment variables: [WEDSYNC_STAGE]"))
+// endpointErrors is why each provider whose URLs the stage may not call cannot be resolved.
+func (c Config) endpointErrors() map[string]error {
+	out := map[string]error{}
+	for kind, p := range connectors.Providers() {
+		if _, err := connectors.Resolve(p, c.Endpoints[kind], c.Loopback()); err != nil {
+			out[kind] = err
+		}
 	}
-	if _, err := c.Providers(); err != nil {
-		errs = append(errs, err)
-	}
-	return errors.Join(errs...)
+	return out
 }
+
+// Validate names every variable that is missing, malformed or points where the stage may
+// not call.
+func (c Config) Validate() error { return c.problems }
 
 func nonEmpty(values []string) []string {
 	var out []string
@@ -111,34 +123,30 @@ func nonEmpty(values []string) []string {
 	return out
 }
 
-// FromEnv builds the handler from the function's environment: its tables and the events
-// queue (topology), WEDSYNC_STAGE, WEDSYNC_KMS_KEY_ID and the Config variables.
-func FromEnv(ctx context.Context) (*Handler, error) {
-	f, _ := topology.Default().Function("act")
-	names := []string{topology.QueueEnv(topology.QueueEvents)}
-	for t := range f.Tables {
-		names = append(names, topology.TableEnv(t))
-	}
-	env, err := awsenv.Require(names...)
-	if err != nil {
+// FromEnv builds the handler from the variables getenv reads (os.Getenv in the function's
+// main): see ReadConfig.
+func FromEnv(ctx context.Context, getenv func(string) string) (*Handler, error) {
+	c := ReadConfig(getenv)
+	if err := c.Validate(); err != nil {
 		return nil, err
 	}
-	cfg, err := ConfigFromEnv()
-	if err != nil {
-		return nil, err
-	}
+	return New(ctx, c)
+}
+
+// New builds the handler from a validated configuration.
+func New(ctx context.Context, cfg Config) (*Handler, error) {
 	providers, err := cfg.Providers()
 	if err != nil {
 		return nil, err
 	}
-	aws, sealer, err := awsenv.LoadWithSealer(ctx, cfg.Stage)
+	aws, sealer, err := awsenv.LoadWithSealer(ctx, cfg.AWS)
 	if err != nil {
 		return nil, err
 	}
 	db := awsenv.DynamoDB(aws)
-	table := func(t string) string { return env[topology.TableEnv(t)] }
+	table := cfg.Resources.Table
 	events := &store.Events{DB: db, Table: table(topology.TableEvents)}
-	q := &queue.Events{SQS: awsenv.SQS(aws), URL: env[topology.QueueEnv(topology.QueueEvents)]}
+	q := &queue.Events{SQS: awsenv.SQS(aws), URL: cfg.Resources.Queue(topology.QueueEvents)}
 	clients := &Clients{
 		Credentials: &store.Credentials{DB: db, Table: table(topology.TableCredentials)},
 		Connections: &store.Connections{DB: db, Table: table(topology.TableConnections)},
@@ -149,6 +157,6 @@ func FromEnv(ctx context.Context) (*Handler, error) {
 		Events: events, Queue: q, Actions: &store.Actions{DB: db, Table: table(topology.TableActionRecords)},
 		Connections: clients, Runners: DefaultRunners(clients, events, q, time.Now, cfg.Retention),
 		Now: time.Now, Retention: cfg.Retention,
-		Logger: slog.New(slog.NewJSONHandler(os.Stdout, nil)).With("function", "act"),
+		Logger: lambdalog.New("act"),
 	}, nil
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -64,7 +65,7 @@ func TestFromEnvWiresLimitsAndCursorKey(t *testing.T) {
 	t.Setenv("WEDSYNC_RATE_API_PER_SECOND", "2")
 	t.Setenv("WEDSYNC_QUOTA_CONNECTIONS", "1")
 	ctx := context.Background()
-	s, err := api.FromEnv(ctx)
+	s, err := api.FromEnv(ctx, os.Getenv)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,22 +111,22 @@ func TestFromEnvRefusesBadLimitsAndCursorSecrets(t *testing.T) {
 	t.Setenv("WEDSYNC_CURSOR_SECRET", "a-local-cursor-secret-0123456789abcdef")
 	t.Setenv("WEDSYNC_QUOTA_SUBSCRIPTIONS", "0")
 	t.Setenv("WEDSYNC_RATE_REPLAYS_PER_MINUTE", "many")
-	_, err := api.FromEnv(ctx)
+	_, err := api.FromEnv(ctx, os.Getenv)
 	if err == nil || !strings.Contains(err.Error(), "WEDSYNC_QUOTA_SUBSCRIPTIONS") || !strings.Contains(err.Error(), "WEDSYNC_RATE_REPLAYS_PER_MINUTE") {
 		t.Fatalf("bad limits: %v", err)
 	}
 	t.Setenv("WEDSYNC_QUOTA_SUBSCRIPTIONS", "")
 	t.Setenv("WEDSYNC_RATE_REPLAYS_PER_MINUTE", "")
 	t.Setenv("WEDSYNC_STAGE", "prod")
-	if _, err := api.FromEnv(ctx); !errors.Is(err, api.ErrCursorSecretRefused) {
+	if _, err := api.FromEnv(ctx, os.Getenv); !errors.Is(err, api.ErrCursorSecretRefused) {
 		t.Fatalf("a plain cursor secret in prod: %v", err)
 	}
 	t.Setenv("WEDSYNC_CURSOR_SECRET", "")
-	if _, err := api.FromEnv(ctx); !errors.Is(err, api.ErrNoCursorKey) {
+	if _, err := api.FromEnv(ctx, os.Getenv); !errors.Is(err, api.ErrNoCursorKey) {
 		t.Fatalf("no cursor key in prod: %v", err)
 	}
 	t.Setenv("WEDSYNC_CURSOR_KEY_ID", hmacKey(t, k))
-	if _, err := api.FromEnv(ctx); err != nil {
+	if _, err := api.FromEnv(ctx, os.Getenv); err != nil {
 		t.Fatalf("prod with a cursor KMS key: %v", err)
 	}
 }

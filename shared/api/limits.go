@@ -12,6 +12,7 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"github.com/wedsync/webhooks/shared/config"
 	"github.com/wedsync/webhooks/shared/secrets"
 	"github.com/wedsync/webhooks/shared/store"
 )
@@ -62,27 +63,14 @@ func (l Limits) Env() map[string]string {
 	return env
 }
 
-// LimitsFromEnv reads the limits from getenv (os.Getenv); an unset variable takes its
-// default, and the error names every variable that is not a positive integer.
-func LimitsFromEnv(getenv func(string) string) (Limits, error) {
+// ReadLimits reads the limits through v; an unset variable takes its default, and each one
+// that is not a positive integer is a problem of v.
+func ReadLimits(v *config.Vars) Limits {
 	l := DefaultLimits
-	var bad []string
-	for _, v := range limitVars {
-		s := getenv(v.name)
-		if s == "" {
-			continue
-		}
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 {
-			bad = append(bad, fmt.Sprintf("%s=%q", v.name, s))
-			continue
-		}
-		*v.field(&l) = n
+	for _, lv := range limitVars {
+		*lv.field(&l) = v.PositiveInt(lv.name, *lv.field(&DefaultLimits))
 	}
-	if len(bad) > 0 {
-		return Limits{}, fmt.Errorf("limits must be positive integers: %s", strings.Join(bad, ", "))
-	}
-	return l, nil
+	return l
 }
 
 func (l Limits) withDefaults() Limits {

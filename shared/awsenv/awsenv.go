@@ -3,7 +3,6 @@ package awsenv
 import (
 	"context"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -13,7 +12,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/smithy-go/middleware"
 
+	wsconfig "github.com/wedsync/webhooks/shared/config"
 	"github.com/wedsync/webhooks/shared/secrets"
+	"github.com/wedsync/webhooks/shared/topology"
 )
 
 // MaxAttempts is how many times the SDK tries a call.
@@ -22,15 +23,64 @@ const MaxAttempts = 3
 // DefaultCallTimeout bounds one AWS call, retries included, unless WEDSYNC_AWS_CALL_TIMEOUT says otherwise.
 const DefaultCallTimeout = 3 * time.Second
 
-// Load reads the AWS configuration from the environment (credentials, region,
+// Settings are the variables every function reads: its stage, its KMS key, the per-call
+// deadline and the local stack's knobs.
+type Settings struct {
+	// Stage is WEDSYNC_STAGE.
+	Stage string
+	// KMSKeyID is WEDSYNC_KMS_KEY_ID, the key secrets are sealed with.
+	KMSKeyID string
+	// CallTimeout is WEDSYNC_AWS_CALL_TIMEOUT.
+	CallTimeout time.Duration
+	// AllowLoopback is WEDSYNC_ALLOW_LOOPBACK_ENDPOINTS, the local stack's SSRF exception.
+	AllowLoopback bool
+	// Faults (WEDSYNC_FAULTS) and Stats (WEDSYNC_AWS_STATS) are the local stack's knobs
+	// (see LocalOptions).
+	Faults, Stats string
+	// Function is the function's name, as its stats lines carry it.
+	Function string
+}
+
+// ReadSettings reads the settings of function f: WEDSYNC_STAGE is required, and so is
+// WEDSYNC_KMS_KEY_ID outside the local stack and tests when the topology says f uses
+// secrets; the local stack's knobs are refused in any other stage.
+func ReadSettings(v *wsconfig.Vars, f topology.Function) Settings {
+	s := Settings{
+		Stage:         v.Required("WEDSYNC_STAGE"),
+		KMSKeyID:      v.String("WEDSYNC_KMS_KEY_ID"),
+		CallTimeout:   v.PositiveDuration("WEDSYNC_AWS_CALL_TIMEOUT", DefaultCallTimeout),
+		AllowLoopback: v.Bool("WEDSYNC_ALLOW_LOOPBACK_ENDPOINTS"),
+		Faults:        v.String(FaultsEnv),
+		Stats:         v.String(StatsEnv),
+		Function:      f.Name,
+	}
+	local, test := s.Stage == secrets.StageLocal, s.Stage == secrets.StageTest
+	localOnly := fmt.Errorf("%w: %w", wsconfig.ErrInvalid, ErrLocalOnly)
+	if s.AllowLoopback && !local && !test {
+		v.Problem("WEDSYNC_ALLOW_LOOPBACK_ENDPOINTS", localOnly, "")
+	}
+	for name, value := range map[string]string{FaultsEnv: s.Faults, StatsEnv: s.Stats} {
+		if value != "" && !local {
+			v.Problem(name, localOnly, "")
+		}
+	}
+	if _, err := ParseFaults(s.Faults); err != nil && local {
+		v.Problem(FaultsEnv, fmt.Errorf("%w: %w", wsconfig.ErrMalformed, err), "")
+	}
+	if f.Secrets != topology.NoSecrets && s.KMSKeyID == "" && s.Stage != "" && !local && !test {
+		v.Problem("WEDSYNC_KMS_KEY_ID", wsconfig.ErrMissing, "the function opens secrets")
+	}
+	return s
+}
+
+// Load reads the AWS configuration from the SDK's own environment (credentials, region,
 // AWS_ENDPOINT_URL_*), adds the per-call deadline and, in the local stack only, the
 // WEDSYNC_FAULTS and WEDSYNC_AWS_STATS knobs (see LocalOptions).
-func Load(ctx context.Context) (aws.Config, error) {
-	timeout, err := Duration("WEDSYNC_AWS_CALL_TIMEOUT", DefaultCallTimeout)
-	if err != nil || timeout == 0 {
-		return aws.Config{}, fmt.Errorf("WEDSYNC_AWS_CALL_TIMEOUT must be a positive duration")
+func Load(ctx context.Context, s Settings) (aws.Config, error) {
+	if s.CallTimeout <= 0 {
+		s.CallTimeout = DefaultCallTimeout
 	}
-	local, err := LocalOptions(os.Getenv("WEDSYNC_STAGE"), os.Getenv)
+	local, err := LocalOptions(s)
 	if err != nil {
 		return aws.Config{}, err
 	}
@@ -38,7 +88,7 @@ func Load(ctx context.Context) (aws.Config, error) {
 	if err != nil {
 		return aws.Config{}, fmt.Errorf("load AWS config: %w", err)
 	}
-	cfg.APIOptions = append(cfg.APIOptions, CallTimeout(timeout))
+	cfg.APIOptions = append(cfg.APIOptions, CallTimeout(s.CallTimeout))
 	cfg.APIOptions = append(cfg.APIOptions, local...)
 	return cfg, nil
 }
@@ -55,10 +105,23 @@ func CallTimeout(d time.Duration) func(*middleware.Stack) error {
 	}
 }
 
-// DynamoDB returns a DynamoDB client. Against an emulator (AWS_ENDPOINT_URL_DYNAMODB set) it
-// skips response CRC validation, which DynamoDB Local does not always satisfy.
+// serviceEndpoint is implemented by the SDK's environment config source.
+type serviceEndpoint interface {
+	GetServiceBaseEndpoint(ctx context.Context, sdkID string) (string, bool, error)
+}
+
+// DynamoDB returns a DynamoDB client. Against an emulator (AWS_ENDPOINT_URL_DYNAMODB, as the
+// SDK read it, or a base endpoint) it skips response CRC validation, which DynamoDB Local
+// does not always satisfy.
 func DynamoDB(cfg aws.Config) *dynamodb.Client {
-	local := os.Getenv("AWS_ENDPOINT_URL_DYNAMODB") != "" || cfg.BaseEndpoint != nil
+	local := cfg.BaseEndpoint != nil
+	for _, src := range cfg.ConfigSources {
+		if e, ok := src.(serviceEndpoint); ok {
+			if _, found, _ := e.GetServiceBaseEndpoint(context.Background(), dynamodb.ServiceID); found {
+				local = true
+			}
+		}
+	}
 	return dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
 		o.DisableValidateResponseChecksum = local
 	})
@@ -70,54 +133,13 @@ func KMS(cfg aws.Config) *kms.Client { return kms.NewFromConfig(cfg) }
 // SQS returns an SQS client.
 func SQS(cfg aws.Config) *sqs.Client { return sqs.NewFromConfig(cfg) }
 
-// Require returns the values of the named environment variables, or an error naming every
-// one that is missing.
-func Require(names ...string) (map[string]string, error) {
-	values := make(map[string]string, len(names))
-	var missing []string
-	for _, name := range names {
-		v := os.Getenv(name)
-		if v == "" {
-			missing = append(missing, name)
-		}
-		values[name] = v
-	}
-	if len(missing) > 0 {
-		return nil, fmt.Errorf("missing environment variables: %v", missing)
-	}
-	return values, nil
-}
-
-// Duration reads a duration variable, with def when unset.
-func Duration(name string, def time.Duration) (time.Duration, error) {
-	v := os.Getenv(name)
-	if v == "" {
-		return def, nil
-	}
-	d, err := time.ParseDuration(v)
-	if err != nil || d < 0 {
-		return 0, fmt.Errorf("%s=%q is not a duration", name, v)
-	}
-	return d, nil
-}
-
 // LoadWithSealer loads the AWS config and the sealer of the stage: the KMS envelope when
-// WEDSYNC_KMS_KEY_ID is set, plaintext only in the local and test stages.
-func LoadWithSealer(ctx context.Context, stage string) (aws.Config, secrets.Sealer, error) {
-	cfg, err := Load(ctx)
+// a KMS key is set, plaintext only in the local and test stages.
+func LoadWithSealer(ctx context.Context, s Settings) (aws.Config, secrets.Sealer, error) {
+	cfg, err := Load(ctx, s)
 	if err != nil {
 		return aws.Config{}, nil, err
 	}
-	sealer, err := secrets.ForStage(stage, os.Getenv("WEDSYNC_KMS_KEY_ID"), KMS(cfg))
+	sealer, err := secrets.ForStage(s.Stage, s.KMSKeyID, KMS(cfg))
 	return cfg, sealer, err
-}
-
-// AllowLoopback reads WEDSYNC_ALLOW_LOOPBACK_ENDPOINTS, the local stack's SSRF exception,
-// and refuses it in any other stage.
-func AllowLoopback(stage string) (bool, error) {
-	allow := os.Getenv("WEDSYNC_ALLOW_LOOPBACK_ENDPOINTS") == "true"
-	if allow && stage != secrets.StageLocal && stage != secrets.StageTest {
-		return false, fmt.Errorf("WEDSYNC_ALLOW_LOOPBACK_ENDPOINTS is allowed only in the local stack")
-	}
-	return allow, nil
 }

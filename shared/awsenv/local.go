@@ -21,11 +21,11 @@ const (
 // ErrLocalOnly means a knob of the local stack is set in another stage.
 var ErrLocalOnly = errors.New("allowed only in the local stack (WEDSYNC_STAGE=local)")
 
-// LocalOptions returns the SDK middleware the local-only knobs ask for, read with getenv:
-// call stats first (so they see injected answers), then faults. Either knob set while
-// stage is not the local stage is an error, so a deployed function refuses to start.
-func LocalOptions(stage string, getenv func(string) string) ([]func(*middleware.Stack) error, error) {
-	faults, stats := getenv(FaultsEnv), getenv(StatsEnv)
+// LocalOptions returns the SDK middleware the local-only knobs of s ask for: call stats
+// first (so they see injected answers), then faults. Either knob set while the stage is not
+// the local stage is an error, so a deployed function refuses to start.
+func LocalOptions(s Settings) ([]func(*middleware.Stack) error, error) {
+	stage, faults, stats := s.Stage, s.Faults, s.Stats
 	if faults == "" && stats == "" {
 		return nil, nil
 	}
@@ -44,7 +44,7 @@ func LocalOptions(stage string, getenv func(string) string) ([]func(*middleware.
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", StatsEnv, err)
 		}
-		opts = append(opts, CallStats(f, getenv("AWS_LAMBDA_FUNCTION_NAME"), os.Getpid()))
+		opts = append(opts, CallStats(f, s.Function, os.Getpid()))
 	}
 	if faults != "" {
 		plan, err := ParseFaults(faults)

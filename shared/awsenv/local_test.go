@@ -23,8 +23,9 @@ func TestParseFaults(t *testing.T) {
 	}
 }
 
-func env(vars map[string]string) func(string) string {
-	return func(k string) string { return vars[k] }
+// settings are the local knobs of vars in stage.
+func settings(stage string, vars map[string]string) awsenv.Settings {
+	return awsenv.Settings{Stage: stage, Faults: vars[awsenv.FaultsEnv], Stats: vars[awsenv.StatsEnv]}
 }
 
 func TestLocalOptionsRefusedOutsideTheLocalStage(t *testing.T) {
@@ -34,27 +35,26 @@ func TestLocalOptionsRefusedOutsideTheLocalStage(t *testing.T) {
 			{awsenv.FaultsEnv: "sqs.send=0.05"},
 			{awsenv.StatsEnv: stats},
 		} {
-			if _, err := awsenv.LocalOptions(stage, env(vars)); !errors.Is(err, awsenv.ErrLocalOnly) {
+			if _, err := awsenv.LocalOptions(settings(stage, vars)); !errors.Is(err, awsenv.ErrLocalOnly) {
 				t.Errorf("stage %q with %v: %v, want ErrLocalOnly", stage, vars, err)
 			}
 		}
 	}
-	opts, err := awsenv.LocalOptions("local", env(map[string]string{awsenv.FaultsEnv: "sqs.send=0.05,seed=1", awsenv.StatsEnv: stats}))
+	opts, err := awsenv.LocalOptions(settings("local", map[string]string{awsenv.FaultsEnv: "sqs.send=0.05,seed=1", awsenv.StatsEnv: stats}))
 	if err != nil || len(opts) != 2 {
 		t.Fatalf("local stage: %d options, %v", len(opts), err)
 	}
-	if opts, err := awsenv.LocalOptions("prod", env(nil)); err != nil || len(opts) != 0 {
+	if opts, err := awsenv.LocalOptions(settings("prod", nil)); err != nil || len(opts) != 0 {
 		t.Fatalf("no knobs: %d options, %v", len(opts), err)
 	}
-	if _, err := awsenv.LocalOptions("local", env(map[string]string{awsenv.FaultsEnv: "sqs.send=2"})); !errors.Is(err, awsenv.ErrBadFaults) {
+	if _, err := awsenv.LocalOptions(settings("local", map[string]string{awsenv.FaultsEnv: "sqs.send=2"})); !errors.Is(err, awsenv.ErrBadFaults) {
 		t.Fatalf("a bad plan: %v", err)
 	}
 }
 
 func TestLoadRefusesFaultsInADeployedStage(t *testing.T) {
-	t.Setenv("WEDSYNC_STAGE", "prod")
-	t.Setenv(awsenv.FaultsEnv, "dynamodb.throttle=0.05")
-	if _, err := awsenv.Load(t.Context()); !errors.Is(err, awsenv.ErrLocalOnly) {
+	s := awsenv.Settings{Stage: "prod", Faults: "dynamodb.throttle=0.05"}
+	if _, err := awsenv.Load(t.Context(), s); !errors.Is(err, awsenv.ErrLocalOnly) {
 		t.Fatalf("Load in prod with %s: %v", awsenv.FaultsEnv, err)
 	}
 }

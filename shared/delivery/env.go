@@ -3,13 +3,13 @@ package delivery
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"math/rand/v2"
 	"os"
-	"strconv"
 	"time"
 
 	"github.com/wedsync/webhooks/shared/awsenv"
+	"github.com/wedsync/webhooks/shared/config"
+	"github.com/wedsync/webhooks/shared/lambdalog"
 	"github.com/wedsync/webhooks/shared/metrics"
 	"github.com/wedsync/webhooks/shared/queue"
 	"github.com/wedsync/webhooks/shared/ssrf"
@@ -17,124 +17,131 @@ import (
 	"github.com/wedsync/webhooks/shared/topology"
 )
 
-// Scale reads WEDSYNC_RETRY_SCALE (default 1).
-func Scale() (float64, error) {
-	v := os.Getenv("WEDSYNC_RETRY_SCALE")
-	if v == "" {
-		return 1, nil
-	}
-	f, err := strconv.ParseFloat(v, 64)
-	if err != nil || f <= 0 {
-		return 0, fmt.Errorf("WEDSYNC_RETRY_SCALE=%q is not a positive number", v)
-	}
-	return f, nil
+// TimeoutMargin is how much of the deliver function's own timeout an attempt's timeout
+// leaves for recording the outcome.
+const TimeoutMargin = 5 * time.Second
+
+// DeliverConfig is the deliver function's configuration.
+type DeliverConfig struct {
+	AWS awsenv.Settings
+	// Resources are its tables and the queues it sends to (topology).
+	Resources config.Resources
+	// Scale is WEDSYNC_RETRY_SCALE; Timeout is WEDSYNC_DELIVERY_TIMEOUT, at most the
+	// function's timeout less TimeoutMargin; EndpointConcurrency is
+	// WEDSYNC_ENDPOINT_CONCURRENCY; SecretCacheTTL is WEDSYNC_SECRET_CACHE_TTL (0 opens the
+	// secrets for every delivery).
+	Scale               float64
+	Timeout             time.Duration
+	EndpointConcurrency int
+	SecretCacheTTL      time.Duration
+
+	problems error
 }
 
-// DeliverFromEnv builds the deliver function from its environment: the tables and queues
-// the topology gives it, WEDSYNC_STAGE, WEDSYNC_KMS_KEY_ID, and optionally
-// WEDSYNC_RETRY_SCALE, WEDSYNC_DELIVERY_TIMEOUT, WEDSYNC_ENDPOINT_CONCURRENCY,
-// WEDSYNC_SECRET_CACHE_TTL (0 opens the secrets for every delivery) and
-// WEDSYNC_ALLOW_LOOPBACK_ENDPOINTS (the local stack only).
-func DeliverFromEnv(ctx context.Context) (*Deliver, error) {
-	f, _ := topology.Default().Function("deliver")
-	env, err := requireFor(f, "WEDSYNC_STAGE")
+// ReadDeliverConfig reads the deliver function's configuration through getenv.
+func ReadDeliverConfig(getenv func(string) string) DeliverConfig {
+	f := config.Function("deliver")
+	v := config.Read(getenv)
+	c := DeliverConfig{
+		AWS:                 awsenv.ReadSettings(v, f),
+		Resources:           v.Resources(f),
+		Scale:               v.PositiveFloat("WEDSYNC_RETRY_SCALE", 1),
+		Timeout:             v.PositiveDuration("WEDSYNC_DELIVERY_TIMEOUT", DefaultTimeout),
+		EndpointConcurrency: v.PositiveInt("WEDSYNC_ENDPOINT_CONCURRENCY", DefaultEndpointConcurrency),
+		SecretCacheTTL:      v.Duration("WEDSYNC_SECRET_CACHE_TTL", DefaultSecretCacheTTL),
+	}
+	if limit := f.Timeout - TimeoutMargin; c.Timeout > limit {
+		v.Problem("WEDSYNC_DELIVERY_TIMEOUT", config.ErrInvalid,
+			fmt.Sprintf("at most %s (the function's timeout, %s, less %s)", limit, f.Timeout, TimeoutMargin))
+	}
+	c.problems = v.Err()
+	return c
+}
+
+// Validate names every missing or malformed variable.
+func (c DeliverConfig) Validate() error { return c.problems }
+
+// DeliverFromEnv builds the deliver function from the variables getenv reads (os.Getenv in
+// the function's main).
+func DeliverFromEnv(ctx context.Context, getenv func(string) string) (*Deliver, error) {
+	c := ReadDeliverConfig(getenv)
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return NewDeliver(ctx, c)
+}
+
+// NewDeliver builds the deliver function from a validated configuration.
+func NewDeliver(ctx context.Context, c DeliverConfig) (*Deliver, error) {
+	cfg, sealer, err := awsenv.LoadWithSealer(ctx, c.AWS)
 	if err != nil {
 		return nil, err
 	}
-	scale, err := Scale()
-	if err != nil {
-		return nil, err
-	}
-	timeout, err := awsenv.Duration("WEDSYNC_DELIVERY_TIMEOUT", DefaultTimeout)
-	if err != nil {
-		return nil, err
-	}
-	concurrency, err := intEnv("WEDSYNC_ENDPOINT_CONCURRENCY", DefaultEndpointConcurrency)
-	if err != nil {
-		return nil, err
-	}
-	secretTTL, err := awsenv.Duration("WEDSYNC_SECRET_CACHE_TTL", DefaultSecretCacheTTL)
-	if err != nil {
-		return nil, err
-	}
-	allowLoopback, err := awsenv.AllowLoopback(env["WEDSYNC_STAGE"])
-	if err != nil {
-		return nil, err
-	}
-	cfg, sealer, err := awsenv.LoadWithSealer(ctx, env["WEDSYNC_STAGE"])
-	if err != nil {
-		return nil, err
-	}
+	r := c.Resources
 	db, sq := awsenv.DynamoDB(cfg), awsenv.SQS(cfg)
 	return &Deliver{
-		Deliveries:          &store.Deliveries{DB: db, Table: env[topology.TableEnv(topology.TableDeliveries)]},
-		Subscriptions:       &store.Subscriptions{DB: db, Table: env[topology.TableEnv(topology.TableSubscriptions)]},
-		Events:              &store.Events{DB: db, Table: env[topology.TableEnv(topology.TableEvents)]},
-		EventsQueue:         &queue.Events{SQS: sq, URL: env[topology.QueueEnv(topology.QueueEvents)]},
-		Queue:               &queue.Deliveries{SQS: sq, URL: env[topology.QueueEnv(topology.QueueDeliveries)]},
-		RateLimits:          &store.RateLimits{DB: db, Table: env[topology.TableEnv(topology.TableRateLimits)]},
+		Deliveries:          &store.Deliveries{DB: db, Table: r.Table(topology.TableDeliveries)},
+		Subscriptions:       &store.Subscriptions{DB: db, Table: r.Table(topology.TableSubscriptions)},
+		Events:              &store.Events{DB: db, Table: r.Table(topology.TableEvents)},
+		EventsQueue:         &queue.Events{SQS: sq, URL: r.Queue(topology.QueueEvents)},
+		Queue:               &queue.Deliveries{SQS: sq, URL: r.Queue(topology.QueueDeliveries)},
+		RateLimits:          &store.RateLimits{DB: db, Table: r.Table(topology.TableRateLimits)},
 		Sealer:              sealer,
-		Client:              ssrf.NewGuard(allowLoopback).Client(timeout),
+		Client:              ssrf.NewGuard(c.AWS.AllowLoopback).Client(c.Timeout),
 		Now:                 time.Now,
-		Scale:               scale,
-		Timeout:             timeout,
-		AllowLoopback:       allowLoopback,
-		EndpointConcurrency: concurrency,
-		SecretCacheTTL:      cacheTTL(secretTTL),
+		Scale:               c.Scale,
+		Timeout:             c.Timeout,
+		AllowLoopback:       c.AWS.AllowLoopback,
+		EndpointConcurrency: c.EndpointConcurrency,
+		SecretCacheTTL:      cacheTTL(c.SecretCacheTTL),
 		Rand:                rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(os.Getpid()))),
-		Logger:              slog.New(slog.NewJSONHandler(os.Stdout, nil)).With("function", "deliver"),
+		Logger:              lambdalog.New("deliver"),
 		Metrics:             &metrics.Recorder{W: os.Stdout},
 	}, nil
 }
 
-// SchedulerFromEnv builds the scheduler function from its environment.
-func SchedulerFromEnv(ctx context.Context) (*Scheduler, error) {
-	f, _ := topology.Default().Function("scheduler")
-	env, err := requireFor(f)
+// SchedulerConfig is the scheduler function's configuration.
+type SchedulerConfig struct {
+	AWS awsenv.Settings
+	// Resources are its tables and the queues it sends to (topology).
+	Resources config.Resources
+
+	problems error
+}
+
+// ReadSchedulerConfig reads the scheduler's configuration through getenv.
+func ReadSchedulerConfig(getenv func(string) string) SchedulerConfig {
+	f := config.Function("scheduler")
+	v := config.Read(getenv)
+	c := SchedulerConfig{AWS: awsenv.ReadSettings(v, f), Resources: v.Resources(f)}
+	c.problems = v.Err()
+	return c
+}
+
+// Validate names every missing or malformed variable.
+func (c SchedulerConfig) Validate() error { return c.problems }
+
+// SchedulerFromEnv builds the scheduler function from the variables getenv reads.
+func SchedulerFromEnv(ctx context.Context, getenv func(string) string) (*Scheduler, error) {
+	c := ReadSchedulerConfig(getenv)
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	cfg, err := awsenv.Load(ctx, c.AWS)
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := awsenv.Load(ctx)
-	if err != nil {
-		return nil, err
-	}
+	r := c.Resources
 	db, sq := awsenv.DynamoDB(cfg), awsenv.SQS(cfg)
 	return &Scheduler{
-		Events:          &store.Events{DB: db, Table: env[topology.TableEnv(topology.TableEvents)]},
-		EventsQueue:     &queue.Events{SQS: sq, URL: env[topology.QueueEnv(topology.QueueEvents)]},
-		Deliveries:      &store.Deliveries{DB: db, Table: env[topology.TableEnv(topology.TableDeliveries)]},
-		DeliveriesQueue: &queue.Deliveries{SQS: sq, URL: env[topology.QueueEnv(topology.QueueDeliveries)]},
-		Backlog:         &queue.Backlog{SQS: sq, URL: env[topology.QueueEnv(topology.QueueDeliveries)]},
+		Events:          &store.Events{DB: db, Table: r.Table(topology.TableEvents)},
+		EventsQueue:     &queue.Events{SQS: sq, URL: r.Queue(topology.QueueEvents)},
+		Deliveries:      &store.Deliveries{DB: db, Table: r.Table(topology.TableDeliveries)},
+		DeliveriesQueue: &queue.Deliveries{SQS: sq, URL: r.Queue(topology.QueueDeliveries)},
+		Backlog:         &queue.Backlog{SQS: sq, URL: r.Queue(topology.QueueDeliveries)},
 		Now:             time.Now,
-		Logger:          slog.New(slog.NewJSONHandler(os.Stdout, nil)).With("function", "scheduler"),
+		Logger:          lambdalog.New("scheduler"),
 	}, nil
-}
-
-// requireFor reads the resource variables of f (its tables and the queues it sends to)
-// and extra ones.
-func requireFor(f topology.Function, extra ...string) (map[string]string, error) {
-	names := extra
-	for t := range f.Tables {
-		names = append(names, topology.TableEnv(t))
-	}
-	for q, access := range f.Queues {
-		if access.Sends() {
-			names = append(names, topology.QueueEnv(q))
-		}
-	}
-	return awsenv.Require(names...)
-}
-
-func intEnv(name string, def int) (int, error) {
-	v := os.Getenv(name)
-	if v == "" {
-		return def, nil
-	}
-	i, err := strconv.Atoi(v)
-	if err != nil || i < 1 {
-		return 0, fmt.Errorf("%s=%q is not a positive number", name, v)
-	}
-	return i, nil
 }
 
 // cacheTTL maps a configured lifetime, where 0 means no caching, to SecretCacheTTL's terms.

@@ -2,15 +2,18 @@ package ingest
 
 import (
 	"context"
-	"log/slog"
+	"errors"
 	"os"
 	"time"
 
 	"github.com/wedsync/webhooks/shared/awsenv"
+	"github.com/wedsync/webhooks/shared/config"
 	"github.com/wedsync/webhooks/shared/inbound"
+	"github.com/wedsync/webhooks/shared/lambdalog"
 	"github.com/wedsync/webhooks/shared/metrics"
 	"github.com/wedsync/webhooks/shared/queue"
 	"github.com/wedsync/webhooks/shared/store"
+	"github.com/wedsync/webhooks/shared/topology"
 )
 
 // DefaultCacheTTL is how long a warm function trusts a cached connection.
@@ -19,23 +22,58 @@ const DefaultCacheTTL = time.Minute
 // DefaultRetention is how long events are kept.
 const DefaultRetention = 30 * 24 * time.Hour
 
-// FromEnv builds the handler of provider from the function's environment:
-// WEDSYNC_CONNECTIONS_TABLE, WEDSYNC_EVENTS_TABLE, WEDSYNC_EVENTS_QUEUE_URL, WEDSYNC_STAGE,
-// and optionally WEDSYNC_KMS_KEY_ID, WEDSYNC_CONNECTION_CACHE_TTL and WEDSYNC_RETENTION.
-func FromEnv(ctx context.Context, provider inbound.Provider) (*Handler, error) {
-	env, err := awsenv.Require("WEDSYNC_CONNECTIONS_TABLE", "WEDSYNC_EVENTS_TABLE", "WEDSYNC_EVENTS_QUEUE_URL", "WEDSYNC_STAGE")
-	if err != nil {
-		return nil, err
+// Config is an ingest function's configuration.
+type Config struct {
+	// Function is the topology's ingest-<kind>.
+	Function string
+	AWS      awsenv.Settings
+	// Resources are the connections and events tables and the events queue.
+	Resources config.Resources
+	// CacheTTL is WEDSYNC_CONNECTION_CACHE_TTL; Retention is WEDSYNC_RETENTION.
+	CacheTTL, Retention time.Duration
+	// PayPalCertHosts (WEDSYNC_PAYPAL_CERT_HOSTS) and PayPalCAPEM (WEDSYNC_PAYPAL_CA_PEM)
+	// replace PayPal's certificate hosts and roots in the local stack; read for PayPal only.
+	PayPalCertHosts, PayPalCAPEM string
+
+	problems error
+}
+
+// ErrNoFunction means the topology has no ingest function of the kind.
+var ErrNoFunction = errors.New("no such ingest function in the topology")
+
+// ReadConfig reads the configuration of the ingest function of kind through getenv.
+func ReadConfig(getenv func(string) string, kind string) Config {
+	f, ok := topology.Default().Function("ingest-" + kind)
+	if !ok {
+		return Config{Function: "ingest-" + kind, problems: ErrNoFunction}
 	}
-	ttl, err := awsenv.Duration("WEDSYNC_CONNECTION_CACHE_TTL", DefaultCacheTTL)
-	if err != nil {
-		return nil, err
+	v := config.Read(getenv)
+	c := Config{
+		Function:  f.Name,
+		AWS:       awsenv.ReadSettings(v, f),
+		Resources: v.Resources(f),
+		CacheTTL:  v.Duration("WEDSYNC_CONNECTION_CACHE_TTL", DefaultCacheTTL),
+		Retention: v.PositiveDuration("WEDSYNC_RETENTION", DefaultRetention),
 	}
-	retention, err := awsenv.Duration("WEDSYNC_RETENTION", DefaultRetention)
-	if err != nil {
-		return nil, err
+	if kind == "paypal" {
+		c.PayPalCertHosts, c.PayPalCAPEM = v.String("WEDSYNC_PAYPAL_CERT_HOSTS"), v.String("WEDSYNC_PAYPAL_CA_PEM")
 	}
-	cfg, sealer, err := awsenv.LoadWithSealer(ctx, env["WEDSYNC_STAGE"])
+	c.problems = v.Err()
+	return c
+}
+
+// Validate names every missing or malformed variable.
+func (c Config) Validate() error { return c.problems }
+
+// LoadConfig reads and validates the configuration.
+func LoadConfig(getenv func(string) string, kind string) (Config, error) {
+	c := ReadConfig(getenv, kind)
+	return c, c.Validate()
+}
+
+// New builds the handler of provider from a validated configuration.
+func New(ctx context.Context, c Config, provider inbound.Provider) (*Handler, error) {
+	cfg, sealer, err := awsenv.LoadWithSealer(ctx, c.AWS)
 	if err != nil {
 		return nil, err
 	}
@@ -43,16 +81,27 @@ func FromEnv(ctx context.Context, provider inbound.Provider) (*Handler, error) {
 	return &Handler{
 		Provider: provider,
 		Connections: &ConnectionCache{
-			Store:  &store.Connections{DB: db, Table: env["WEDSYNC_CONNECTIONS_TABLE"]},
+			Store:  &store.Connections{DB: db, Table: c.Resources.Table(topology.TableConnections)},
 			Sealer: sealer,
-			TTL:    ttl,
+			TTL:    c.CacheTTL,
 			Now:    time.Now,
 		},
-		Events:    &store.Events{DB: db, Table: env["WEDSYNC_EVENTS_TABLE"]},
-		Queue:     &queue.Events{SQS: awsenv.SQS(cfg), URL: env["WEDSYNC_EVENTS_QUEUE_URL"]},
+		Events:    &store.Events{DB: db, Table: c.Resources.Table(topology.TableEvents)},
+		Queue:     &queue.Events{SQS: awsenv.SQS(cfg), URL: c.Resources.Queue(topology.QueueEvents)},
 		Now:       time.Now,
-		Retention: retention,
-		Logger:    slog.New(slog.NewJSONHandler(os.Stdout, nil)).With("function", "ingest-"+provider.Kind()),
+		Retention: c.Retention,
+		Logger:    lambdalog.New(c.Function),
 		Metrics:   &metrics.Recorder{W: os.Stdout},
 	}, nil
+}
+
+// FromEnv builds the handler of provider from the variables getenv reads (os.Getenv in the
+// function's main): the topology's resource variables of ingest-<kind>, the AWS settings,
+// and optionally WEDSYNC_CONNECTION_CACHE_TTL and WEDSYNC_RETENTION.
+func FromEnv(ctx context.Context, getenv func(string) string, provider inbound.Provider) (*Handler, error) {
+	c, err := LoadConfig(getenv, provider.Kind())
+	if err != nil {
+		return nil, err
+	}
+	return New(ctx, c, provider)
 }

@@ -266,6 +266,22 @@ func QueueEnv(queue string) string { return "WEDSYNC_" + envName(queue) + "_QUEU
 
 func envName(s string) string { return strings.ToUpper(strings.ReplaceAll(s, "-", "_")) }
 
+// ResourceVars names the function's resource variables, sorted: one per table it uses and
+// one per queue it sends to.
+func (f Function) ResourceVars() []string {
+	var names []string
+	for t := range f.Tables {
+		names = append(names, TableEnv(t))
+	}
+	for q, access := range f.Queues {
+		if access.Sends() {
+			names = append(names, QueueEnv(q))
+		}
+	}
+	slices.Sort(names)
+	return names
+}
+
 // Resources resolves logical names to physical ones in one deployment.
 type Resources struct {
 	Tables    map[string]string
