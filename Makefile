@@ -155,6 +155,16 @@ chaos: tools devstack ## make load with AWS faults, failing, slow and dead subsc
 	@$(DEVSTACK) load -profile chaos -n $(CHAOS_N) -rate $(or $(RATE),8) -cap $(or $(CAP),45m) $(LOAD_KNOBS) -subscribers '$(CHAOS_SUBS)' \
 		-faults 'sqs.send=0.05,dynamodb.throttle=0.05,seed=1' -kills 'process=3,deliver=3'
 
+# make cost (not in CI): N signed Stripe payment_intent.succeeded a scenario (default 500),
+# 0, 1 and 3 subscribers of payment.received, in a burst and at a steady rate, through a
+# fresh local stack with a deployed stack's caches. PROXY=true counts the same runs with a
+# proxy in front of the emulators and fails when the two counts differ by over 10 %.
+COST_SUBS  ?= 0,1,3
+COST_MODES ?= burst,steady
+.PHONY: cost
+cost: tools devstack ## Per ingested event: AWS calls, DynamoDB units and $ per million, by function and operation (N=500; PROXY=true cross-checks).
+	@$(DEVSTACK) cost -n $(or $(N),500) -subscribers '$(COST_SUBS)' -modes '$(COST_MODES)' $(if $(filter true,$(PROXY)),-proxy)
+
 # The pinned CDK CLI. Its app (cdk.json) builds every bootstrap before it synthesizes, so
 # synth, diff and deploy never package a stale or missing binary.
 CDK := $(TOOLS)/cdk/node_modules/.bin/cdk --no-notices

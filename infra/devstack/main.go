@@ -2,8 +2,8 @@
 // a signed sample event (make send), `invoke` runs one invocation under the RIE (make
 // invoke), `events` regenerates events/ (make events), `tail` lists recent events, `dlq`
 // shows a dead-letter queue, `coldstart` measures cold starts, `load` runs make load and
-// make chaos, `functions` lists the topology's functions, and `smoke` checks a stack, local
-// or deployed, end to end (make smoke).
+// make chaos, `cost` runs make cost, `functions` lists the topology's functions, and `smoke`
+// checks a stack, local or deployed, end to end (make smoke).
 package main
 
 import (
@@ -62,8 +62,10 @@ func run(args []string) error {
 		return runSmoke(ctx, root, args)
 	case "load":
 		return load(ctx, root, args)
+	case "cost":
+		return costRun(ctx, root, args)
 	default:
-		return fmt.Errorf("unknown command %q (dev, functions, send, invoke, events, tail, dlq, coldstart, tenant, smoke, load)", cmd)
+		return fmt.Errorf("unknown command %q (dev, functions, send, invoke, events, tail, dlq, coldstart, tenant, smoke, load, cost)", cmd)
 	}
 }
 

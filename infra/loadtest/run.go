@@ -76,7 +76,7 @@ func Run(ctx context.Context, root string, k Knobs, out io.Writer) (Report, erro
 	st := stack.State()
 	stores := Stores{DB: stack.DynamoDB, SQS: stack.SQS, State: st}
 
-	subIDs, err := subscribe(ctx, st, hooks)
+	subIDs, err := Subscribe(ctx, st, hooks)
 	if err != nil {
 		return Report{}, err
 	}
@@ -158,9 +158,9 @@ func closeHooks(hooks []*Hook) {
 	}
 }
 
-// subscribe creates one subscription per hook through the management API, retrying a 5xx
+// Subscribe creates one subscription per hook through the management API, retrying a 5xx
 // with the same Idempotency-Key, and gives each hook its secret.
-func subscribe(ctx context.Context, st local.State, hooks []*Hook) (map[string]string, error) {
+func Subscribe(ctx context.Context, st local.State, hooks []*Hook) (map[string]string, error) {
 	ids := map[string]string{}
 	for _, h := range hooks {
 		body, _ := json.Marshal(map[string]any{"endpoint_url": h.URL, "event_types": h.Spec.Filters, "description": "load test " + h.Spec.Name})

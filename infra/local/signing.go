@@ -48,11 +48,18 @@ func SampleBody(root, kind, event string) ([]byte, error) {
 }
 
 // Fresh makes a sample a new event, as a provider sending it again for real would: a new
-// id, or a new time where the provider sends no id.
+// id, or a new time where the provider sends no id. A Stripe event is about a new object
+// too (a new payment, a new refund), so each one yields its own receipt.
 func Fresh(kind string, body []byte, at time.Time) ([]byte, error) {
 	suffix := randomHex(8)
 	switch kind {
-	case "stripe", "zapier":
+	case "stripe":
+		body, err := freshObject(body, suffix)
+		if err != nil {
+			return nil, err
+		}
+		return setJSON(body, "id", "evt_local_"+suffix)
+	case "zapier":
 		return setJSON(body, "id", "evt_local_"+suffix)
 	case "paypal":
 		return setJSON(body, "id", "WH-LOCAL-"+suffix)
@@ -84,6 +91,39 @@ func Fresh(kind string, body []byte, at time.Time) ([]byte, error) {
 		return []byte(form.Encode()), nil
 	}
 	return body, nil
+}
+
+// freshObject gives a Stripe event's data.object a new id with the same prefix (pi_, ch_…).
+func freshObject(body []byte, suffix string) ([]byte, error) {
+	var event struct {
+		Data map[string]json.RawMessage `json:"data"`
+	}
+	if err := json.Unmarshal(body, &event); err != nil || event.Data["object"] == nil {
+		return body, err
+	}
+	var object map[string]json.RawMessage
+	if err := json.Unmarshal(event.Data["object"], &object); err != nil {
+		return body, nil
+	}
+	var id string
+	_ = json.Unmarshal(object["id"], &id)
+	prefix, _, _ := strings.Cut(id, "_")
+	object["id"], _ = json.Marshal(prefix + "_local_" + suffix)
+	fresh, err := json.Marshal(object)
+	if err != nil {
+		return nil, err
+	}
+	event.Data["object"] = fresh
+	data, err := json.Marshal(event.Data)
+	if err != nil {
+		return nil, err
+	}
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(body, &obj); err != nil {
+		return nil, err
+	}
+	obj["data"] = data
+	return json.Marshal(obj)
 }
 
 func setJSON(body []byte, key, value string) ([]byte, error) {

@@ -32,6 +32,10 @@ type CallStat struct {
 	ServerErrors int `json:"server_error,omitempty"`
 	// Err is the call's error code ("" when it succeeded).
 	Err string `json:"err,omitempty"`
+	// Table is the DynamoDB table the call names, and Capacity what DynamoDB reports it
+	// consumed (every DynamoDB call asks for it while stats are kept).
+	Table    string    `json:"table,omitempty"`
+	Capacity *Capacity `json:"cap,omitempty"`
 }
 
 type callStats struct {
@@ -72,7 +76,8 @@ func (s *callStats) injected(a Answer) {
 }
 
 // CallStats returns SDK middleware that writes one CallStat line to w per call: how long
-// it took around the retry loop, how many attempts it made and what Respond injected.
+// it took around the retry loop, how many attempts it made, what Respond injected and, for
+// DynamoDB, the capacity it consumed (the call asks for ReturnConsumedCapacity INDEXES).
 // Lines are written whole, one Write each, so several processes may append to one file.
 func CallStats(w io.Writer, function string, pid int) func(*middleware.Stack) error {
 	var mu sync.Mutex
@@ -80,14 +85,24 @@ func CallStats(w io.Writer, function string, pid int) func(*middleware.Stack) er
 		err := stack.Initialize.Add(middleware.InitializeMiddlewareFunc("WedSyncCallStats",
 			func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
 				stats := &callStats{}
+				service, op := awsmiddleware.GetServiceID(ctx), awsmiddleware.GetOperationName(ctx)
+				dynamo := service == "DynamoDB"
+				if dynamo {
+					in.Parameters = askCapacity(in.Parameters)
+				}
 				start := time.Now()
 				out, md, err := next.HandleInitialize(context.WithValue(ctx, callStatsKey{}, stats), in)
 				stats.mu.Lock()
-				line := CallStat{At: start.UnixMicro(), Function: function, Pid: pid,
-					Service: awsmiddleware.GetServiceID(ctx), Op: awsmiddleware.GetOperationName(ctx),
+				line := CallStat{At: start.UnixMicro(), Function: function, Pid: pid, Service: service, Op: op,
 					Micros: time.Since(start).Microseconds(), Attempts: stats.attempts,
 					Throttles: stats.throttles, ServerErrors: stats.serverErrors, Err: errorCode(err)}
 				stats.mu.Unlock()
+				if dynamo {
+					line.Table = tableOf(in.Parameters)
+					if c := capacityOf(op, out.Result); c.Write+c.Read > 0 {
+						line.Capacity = &c
+					}
+				}
 				b, _ := json.Marshal(line)
 				mu.Lock()
 				_, _ = w.Write(append(b, '\n'))

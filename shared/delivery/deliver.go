@@ -48,7 +48,7 @@ const (
 	MaxFaultWait = time.Hour
 	MaxFaults    = 12
 	// DefaultSecretCacheTTL is how long an opened secret set is kept in the container.
-	DefaultSecretCacheTTL = 10 * time.Minute
+	DefaultSecretCacheTTL = secrets.DefaultCacheTTL
 	// concurrency bounds the attempts one batch makes at once.
 	concurrency = 10
 	// leaseMargin is how much longer than an attempt a lease lasts: the calls before the
@@ -130,8 +130,8 @@ type Deliver struct {
 
 	randMu sync.Mutex
 	// Rand draws the jitter of retries and holds; nil means none.
-	Rand    *rand.Rand
-	secrets secretCache
+	Rand   *rand.Rand
+	opened secrets.Cache
 }
 
 // Handle delivers a batch concurrently and reports the messages to retry.

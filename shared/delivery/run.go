@@ -77,7 +77,7 @@ func (h *Deliver) run(ctx context.Context, d store.Delivery, now time.Time) run 
 		h.Logger.ErrorContext(ctx, "event not renderable", "delivery_id", d.ID, "error", err.Error())
 		return h.fail(d, "the event cannot be rendered at the subscription's event version "+sub.Version)
 	}
-	set, err := h.secrets.open(ctx, h.Sealer, secrets.Scope{TenantID: sub.TenantID, ResourceID: sub.ID}, sub.SealedSecrets, now, h.secretTTL())
+	set, err := h.opened.Open(ctx, h.Sealer, secrets.Scope{TenantID: sub.TenantID, ResourceID: sub.ID}, sub.SealedSecrets, now, h.secretTTL())
 	switch {
 	case errors.Is(err, secrets.ErrOpen), errors.Is(err, secrets.ErrUnsealable):
 		return h.fail(d, "the subscription's signing secret cannot be opened")

@@ -24,15 +24,21 @@ type Resolved struct {
 }
 
 // ConnectionCache resolves connections and keeps them for TTL, so a warm function verifies
-// without reading the connections table. A TTL of 0 disables caching.
+// without reading the connections table. A TTL of 0 disables caching. The opened secret
+// sets are kept apart, by their sealed value, for SecretTTL: reading a connection again
+// costs no KMS call unless its secrets changed.
 type ConnectionCache struct {
 	Store  ConnectionStore
 	Sealer secrets.Sealer
 	TTL    time.Duration
-	Now    func() time.Time
+	// SecretTTL is how long an opened secret set is kept; 0 means secrets.DefaultCacheTTL
+	// and a negative value no caching.
+	SecretTTL time.Duration
+	Now       func() time.Time
 
 	mu      sync.Mutex
 	entries map[string]cacheEntry
+	opened  secrets.Cache
 }
 
 type cacheEntry struct {
@@ -59,7 +65,11 @@ func (c *ConnectionCache) Resolve(ctx context.Context, id string) (Resolved, err
 	if err != nil {
 		return Resolved{}, err
 	}
-	set, err := secrets.OpenSet(ctx, c.Sealer, secrets.Scope{TenantID: conn.TenantID, ResourceID: conn.ID}, conn.SealedSecrets)
+	ttl := c.SecretTTL
+	if ttl == 0 {
+		ttl = secrets.DefaultCacheTTL
+	}
+	set, err := c.opened.Open(ctx, c.Sealer, secrets.Scope{TenantID: conn.TenantID, ResourceID: conn.ID}, conn.SealedSecrets, now, ttl)
 	if err != nil {
 		return Resolved{}, fmt.Errorf("open secrets of connection %s: %w", conn.ID, err)
 	}
