@@ -279,7 +279,7 @@ func (b *Built) addFunction(stack awscdk.Stack, f topology.Function, props Props
 		LoggingFormat:         awslambda.LoggingFormat_JSON,
 		ApplicationLogLevelV2: awslambda.ApplicationLogLevel(LogLevel(props.LogLevels, f.Name)),
 		Role:                  role,
-		LogGroup:     logGroup,
+		LogGroup:              logGroup,
 	}
 	if rc, ok := props.ReservedConcurrency[f.Name]; ok {
 		fnProps.ReservedConcurrentExecutions = jsii.Number(float64(rc))
