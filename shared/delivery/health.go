@@ -45,7 +45,7 @@ func (h *Deliver) keepHealth(ctx context.Context, r run) {
 			logged("record success", h.Subscriptions.RecordSuccess(ctx, sub.ID))
 		}
 	case healthFailure:
-		logged("record failure", h.Subscriptions.RecordFailure(ctx, sub.ID, now, now.Add(h.scaled(ProbeInterval))))
+		logged("record failure", h.Subscriptions.RecordFailure(ctx, sub.ID, now, now.Add(h.probeInterval())))
 	}
 	if r.disable != "" {
 		logged("disable", h.disable(ctx, sub, r.disable, now))
@@ -78,4 +78,10 @@ func (h *Deliver) disable(ctx context.Context, sub store.Subscription, reason st
 	}
 	h.Logger.WarnContext(ctx, "subscription disabled", "subscription_id", sub.ID, "tenant_id", sub.TenantID, "reason", reason)
 	return h.EventsQueue.Enqueue(ctx, id)
+}
+
+// probeInterval is the wait between an open breaker's probes: the scaled ProbeInterval, but
+// never less than one attempt's timeout, so probes to a hanging endpoint never overlap.
+func (h *Deliver) probeInterval() time.Duration {
+	return max(h.scaled(ProbeInterval), h.timeout())
 }

@@ -54,13 +54,13 @@ func (h *Deliver) run(ctx context.Context, d store.Delivery, now time.Time) run 
 		}
 	}
 	if breaker {
-		claimed, next, err := h.Subscriptions.ClaimProbe(ctx, sub.ID, now, now.Add(h.scaled(ProbeInterval)))
+		claimed, next, err := h.Subscriptions.ClaimProbe(ctx, sub.ID, now, now.Add(h.probeInterval()))
 		if err != nil {
 			return h.fault(ctx, d, now, err)
 		}
 		if !claimed {
 			if !next.After(now) {
-				next = now.Add(h.scaled(ProbeInterval))
+				next = now.Add(h.probeInterval())
 			}
 			return h.hold(d, now, next, d.Holds)
 		}
