@@ -3,16 +3,21 @@ package testenv
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
+// warmCallTimeout bounds each warm-up call.
+const warmCallTimeout = 30 * time.Second
+
 // warmDynamoDB runs each operation the store uses a few dozen times on a scratch table, so
 // the JVM has compiled its paths before tests with 100 ms call deadlines begin.
 func warmDynamoDB(ctx context.Context, endpoint string) error {
-	db := dynamodb.NewFromConfig(Config(CallTimeout), func(o *dynamodb.Options) {
+	// A cold JVM on a busy machine can take longer than CallTimeout for its first calls.
+	db := dynamodb.NewFromConfig(Config(warmCallTimeout), func(o *dynamodb.Options) {
 		o.BaseEndpoint = aws.String(endpoint)
 		o.DisableValidateResponseChecksum = true
 	})
