@@ -85,3 +85,27 @@ func (h *Deliver) disable(ctx context.Context, sub store.Subscription, reason st
 func (h *Deliver) probeInterval() time.Duration {
 	return max(h.scaled(ProbeInterval), h.timeout())
 }
+
+// Brief waits for a busy endpoint's slot within one run: a healthy endpoint frees one within
+// milliseconds, which beats holding the delivery for a second or more.
+const (
+	slotTries = 4
+	slotWait  = 50 * time.Millisecond
+)
+
+// claimSlot claims one of the endpoint's slots, trying again briefly while all are taken.
+func (h *Deliver) claimSlot(ctx context.Context, subID string, limit int, now time.Time) (bool, error) {
+	for try := 0; ; try++ {
+		free, err := h.RateLimits.ClaimSlot(ctx, slotKey(subID), limit, now, now.Add(h.lease()))
+		if err != nil || free || try == slotTries {
+			return free, err
+		}
+		t := time.NewTimer(slotWait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return false, ctx.Err()
+		case <-t.C:
+		}
+	}
+}

@@ -92,7 +92,7 @@ func (h *Deliver) run(ctx context.Context, d store.Delivery, now time.Time) run 
 	if limit <= 0 {
 		limit = DefaultEndpointConcurrency
 	}
-	free, err := h.RateLimits.ClaimSlot(ctx, slotKey(sub.ID), limit, now, now.Add(h.lease()))
+	free, err := h.claimSlot(ctx, sub.ID, limit, now)
 	if err != nil {
 		return h.fault(ctx, d, now, err)
 	}
