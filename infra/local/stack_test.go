@@ -75,7 +75,10 @@ func startStack(t *testing.T) (*local.Stack, string) {
 		NamePrefix: testenv.UniqueName(t, "dev"),
 		Visibility: time.Second,
 		PoolSize:   3,
-		Logs:       logs,
+		// deliver runs up to 20 at once in AWS; 6 here keeps hanging attempts to a dead
+		// endpoint from taking every runtime a healthy endpoint's deliveries need.
+		PoolSizes: map[string]int{"deliver": 6},
+		Logs:      logs,
 		Env: []string{"WEDSYNC_RETRY_SCALE=" + retryScale, "WEDSYNC_DELIVERY_TIMEOUT=" + deadTimeout.String(),
 			"WEDSYNC_ENDPOINT_CONCURRENCY=2"},
 		ScheduleEvery: time.Second,
