@@ -26,23 +26,30 @@ func signingKeys(secrets []string) [][]byte {
 	return keys
 }
 
-// post makes one signed POST and reports it, with any Retry-After of a 429 or 503.
-func (h *Deliver) post(ctx context.Context, sub store.Subscription, msgID string, body []byte, keys [][]byte, now time.Time, number int) (store.Attempt, time.Duration) {
+// ErrCutShort means an attempt ended because the invocation's own deadline or cancellation
+// came first, not because the endpoint was slow or unreachable: it says nothing of the
+// endpoint's health.
+var ErrCutShort = errors.New("attempt cut short by the delivery function's own deadline")
+
+// post makes one signed POST and reports it, with any Retry-After of a 429 or 503; its error
+// is ErrCutShort when the invocation, not the endpoint, ended the attempt.
+func (h *Deliver) post(ctx context.Context, sub store.Subscription, msgID string, body []byte, keys [][]byte, now time.Time, number int) (store.Attempt, time.Duration, error) {
 	a := store.Attempt{Number: number, At: now}
 	sigs := make([]string, 0, len(keys))
 	for _, key := range keys {
 		sigs = append(sigs, stdwebhooks.Sign(key, msgID, now, body))
 	}
+	invocation := ctx
 	ctx, cancel := context.WithTimeout(ctx, h.timeout())
 	defer cancel()
 	if err := ssrf.CheckURL(sub.EndpointURL, h.AllowLoopback); err != nil {
 		a.Error = err.Error()
-		return a, 0
+		return a, 0, nil
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, sub.EndpointURL, bytes.NewReader(body))
 	if err != nil {
 		a.Error = "invalid endpoint URL"
-		return a, 0
+		return a, 0, nil
 	}
 	for k, v := range sub.Headers {
 		req.Header.Set(k, v)
@@ -55,9 +62,13 @@ func (h *Deliver) post(ctx context.Context, sub store.Subscription, msgID string
 	start := time.Now()
 	resp, err := h.Client.Do(req)
 	a.LatencyMS = time.Since(start).Milliseconds()
+	if err != nil && invocation.Err() != nil {
+		a.Error = "cut short: the delivery function's own deadline came first"
+		return a, 0, ErrCutShort
+	}
 	if err != nil {
 		a.Error = attemptError(err)
-		return a, 0
+		return a, 0, nil
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBytes))
@@ -67,7 +78,7 @@ func (h *Deliver) post(ctx context.Context, sub store.Subscription, msgID string
 	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
 		retryAfter = parseRetryAfter(resp.Header.Get("retry-after"), now)
 	}
-	return a, retryAfter
+	return a, retryAfter, nil
 }
 
 func attemptError(err error) string {

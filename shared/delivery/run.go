@@ -99,10 +99,22 @@ func (h *Deliver) run(ctx context.Context, d store.Delivery, now time.Time) run 
 	if !free {
 		return h.hold(d, now, now.Add(h.jitter(backoff(SlotHoldWait, d.Holds, MaxSlotHoldWait))), d.Holds+1)
 	}
-	a, retryAfter := h.post(ctx, sub, d.MessageID, body, keys, now, d.AttemptCount+1)
-	r := h.settle(d, sub, a, retryAfter, now)
+	a, retryAfter, err := h.post(ctx, sub, d.MessageID, body, keys, now, d.AttemptCount+1)
+	var r run
+	if errors.Is(err, ErrCutShort) {
+		r = h.cutShort(d, sub, a, now)
+	} else {
+		r = h.settle(d, sub, a, retryAfter, now)
+	}
 	r.slot = true
 	return r
+}
+
+// cutShort keeps an attempt the invocation ended: logged, retried soon, and never counted
+// against the endpoint's health.
+func (h *Deliver) cutShort(d store.Delivery, sub store.Subscription, a store.Attempt, now time.Time) run {
+	return run{sub: sub, outcome: store.Outcome{Attempt: &a, Status: store.DeliveryRetrying,
+		NextAttemptAt: now.Add(h.jitter(FaultWait)), At: h.Now().UTC()}}
 }
 
 // settle applies the outcome rules to an attempt, from the subscription as the run read it.

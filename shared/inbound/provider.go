@@ -61,17 +61,12 @@ type Provider interface {
 	Kind() string
 	// Format is the body format the provider posts.
 	Format() BodyFormat
-	// Verify authenticates req against the connection's credentials at time now.
-	Verify(req *Request, creds Credentials, now time.Time) (Verified, error)
+	// Verify authenticates req against the connection's credentials at time now. ctx is the
+	// request's: verification that leaves the process (PayPal fetches its certificate) stops
+	// when the request is cancelled or times out.
+	Verify(ctx context.Context, req *Request, creds Credentials, now time.Time) (Verified, error)
 	// Normalize turns a verified request into one or more events.
 	Normalize(req *Request, v Verified) ([]Parsed, error)
-}
-
-// ContextVerifier is implemented by providers whose verification may leave the process
-// (PayPal fetches its certificate): ingest then verifies with the request's context, so the
-// work stops when the request is cancelled or times out.
-type ContextVerifier interface {
-	VerifyContext(ctx context.Context, req *Request, creds Credentials, now time.Time) (Verified, error)
 }
 
 // Prober is implemented by providers that check a URL with a bodyless request (Mailchimp's

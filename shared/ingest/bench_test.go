@@ -1,6 +1,7 @@
 package ingest_test
 
 import (
+	"context"
 	"encoding/json"
 	"testing"
 	"time"
@@ -28,7 +29,7 @@ func BenchmarkHotPath(b *testing.B) {
 		for b.Loop() {
 			req := &inbound.Request{Header: map[string]string{"stripe-signature": header}, Body: body}
 			at := time.Now()
-			v, err := p.Verify(req, creds, at)
+			v, err := p.Verify(context.Background(), req, creds, at)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -206,12 +206,9 @@ func (h *Handler) accept(ctx context.Context, req *events.APIGatewayV2HTTPReques
 	return accepted, nil
 }
 
-// verify authenticates in, with ctx when the provider's verification may leave the process.
+// verify authenticates in with the request's ctx.
 func (h *Handler) verify(ctx context.Context, in *inbound.Request, creds inbound.Credentials, now time.Time) (inbound.Verified, error) {
-	if v, ok := h.Provider.(inbound.ContextVerifier); ok {
-		return v.VerifyContext(ctx, in, creds, now)
-	}
-	return h.Provider.Verify(in, creds, now)
+	return h.Provider.Verify(ctx, in, creds, now)
 }
 
 // keep stores ev and queues its key. A duplicate that is not yet processed is queued again,

@@ -1,6 +1,7 @@
 package providers_test
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/tls"
@@ -151,7 +152,7 @@ func TestConformance(t *testing.T) {
 			if req.Header == nil {
 				req.Header = map[string]string{}
 			}
-			v, err := p.Verify(req, creds, now)
+			v, err := p.Verify(context.Background(), req, creds, now)
 			if err != nil {
 				return nil, err
 			}

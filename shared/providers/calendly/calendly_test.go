@@ -1,6 +1,7 @@
 package calendly_test
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -37,7 +38,7 @@ func TestVerifyTolerance(t *testing.T) {
 		{now, nil}, {now.Add(-179 * time.Second), nil}, {now.Add(179 * time.Second), nil},
 		{now.Add(-181 * time.Second), inbound.ErrStaleTimestamp}, {now.Add(181 * time.Second), inbound.ErrStaleTimestamp},
 	} {
-		_, err := calendly.Provider{}.Verify(&inbound.Request{Header: sign(body, tc.at), Body: body}, inbound.Credentials{Secrets: []string{key}}, now)
+		_, err := calendly.Provider{}.Verify(context.Background(), &inbound.Request{Header: sign(body, tc.at), Body: body}, inbound.Credentials{Secrets: []string{key}}, now)
 		if !errors.Is(err, tc.want) || (tc.want == nil) != (err == nil) {
 			t.Errorf("signed at %s: %v, want %v", tc.at.Sub(now), err, tc.want)
 		}
@@ -85,7 +86,7 @@ func FuzzVerify(f *testing.F) {
 	f.Add(sign(body, now)[calendly.SignatureHeader], body)
 	f.Add("t=,v1=,v1=zz", []byte(`{}`))
 	f.Fuzz(func(t *testing.T, header string, body []byte) {
-		_, err := calendly.Provider{}.Verify(&inbound.Request{Header: map[string]string{calendly.SignatureHeader: header}, Body: body},
+		_, err := calendly.Provider{}.Verify(context.Background(), &inbound.Request{Header: map[string]string{calendly.SignatureHeader: header}, Body: body},
 			inbound.Credentials{Secrets: []string{key}}, now)
 		if err != nil && !errors.Is(err, inbound.ErrMissingSignature) && !errors.Is(err, inbound.ErrInvalidSignature) && !errors.Is(err, inbound.ErrStaleTimestamp) {
 			t.Fatalf("unexpected error class: %v", err)

@@ -1,6 +1,7 @@
 package calendly
 
 import (
+	"context"
 	"time"
 
 	"github.com/wedsync/webhooks/shared/inbound"
@@ -29,6 +30,6 @@ func (Provider) Format() inbound.BodyFormat { return inbound.FormatJSON }
 var scheme = inbound.TimestampedScheme{Header: SignatureHeader, Tolerance: Tolerance}
 
 // Verify checks Calendly-Webhook-Signature ("t=…,v1=…") with the webhook signing key.
-func (Provider) Verify(req *inbound.Request, creds inbound.Credentials, now time.Time) (inbound.Verified, error) {
+func (Provider) Verify(_ context.Context, req *inbound.Request, creds inbound.Credentials, now time.Time) (inbound.Verified, error) {
 	return scheme.Verify(req, creds, now)
 }

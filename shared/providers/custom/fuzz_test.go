@@ -1,6 +1,7 @@
 package custom_test
 
 import (
+	"context"
 	"errors"
 	"testing"
 
@@ -15,7 +16,7 @@ func FuzzVerify(f *testing.F) {
 	f.Add("msg", "17", "v1, v1,=== v1,AAAA", []byte("{}"))
 	f.Fuzz(func(t *testing.T, id, ts, sig string, body []byte) {
 		req := &inbound.Request{Header: map[string]string{"webhook-id": id, "webhook-timestamp": ts, "webhook-signature": sig}, Body: body}
-		_, err := custom.Provider{}.Verify(req, inbound.Credentials{Secrets: []string{secret}}, now)
+		_, err := custom.Provider{}.Verify(context.Background(), req, inbound.Credentials{Secrets: []string{secret}}, now)
 		if err != nil && !errors.Is(err, inbound.ErrMissingSignature) && !errors.Is(err, inbound.ErrInvalidSignature) && !errors.Is(err, inbound.ErrStaleTimestamp) {
 			t.Fatalf("unexpected error class: %v", err)
 		}

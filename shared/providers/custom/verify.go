@@ -1,6 +1,7 @@
 package custom
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -23,7 +24,7 @@ func (Provider) Kind() string { return Kind }
 func (Provider) Format() inbound.BodyFormat { return inbound.FormatJSON }
 
 // Verify checks the Standard Webhooks headers with each of the connection's whsec_ secrets.
-func (Provider) Verify(req *inbound.Request, creds inbound.Credentials, now time.Time) (inbound.Verified, error) {
+func (Provider) Verify(_ context.Context, req *inbound.Request, creds inbound.Credentials, now time.Time) (inbound.Verified, error) {
 	keys := make([][]byte, 0, len(creds.Secrets))
 	for _, s := range creds.Secrets {
 		key, err := stdwebhooks.DecodeSecret(s)

@@ -1,6 +1,7 @@
 package custom_test
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strings"
@@ -68,7 +69,7 @@ func TestVerify(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := custom.Provider{}.Verify(&inbound.Request{Header: tt.header, Body: tt.body}, inbound.Credentials{Secrets: tt.secrets}, now)
+			_, err := custom.Provider{}.Verify(context.Background(), &inbound.Request{Header: tt.header, Body: tt.body}, inbound.Credentials{Secrets: tt.secrets}, now)
 			if !errors.Is(err, tt.want) || (tt.want == nil) != (err == nil) {
 				t.Fatalf("Verify = %v, want %v", err, tt.want)
 			}
@@ -89,7 +90,7 @@ func TestOracleAgrees(t *testing.T) {
 	if err := wh.Verify(body, hh); err != nil {
 		t.Fatalf("the library rejects its own signature: %v", err)
 	}
-	if _, err := (custom.Provider{}).Verify(&inbound.Request{Header: h, Body: body}, inbound.Credentials{Secrets: []string{secret}}, at); err != nil {
+	if _, err := (custom.Provider{}).Verify(context.Background(), &inbound.Request{Header: h, Body: body}, inbound.Credentials{Secrets: []string{secret}}, at); err != nil {
 		t.Fatalf("we reject what the library accepts: %v", err)
 	}
 }

@@ -1,6 +1,7 @@
 package mailchimp_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"reflect"
@@ -24,7 +25,7 @@ func TestVerify(t *testing.T) {
 		{map[string]string{"key": ""}, inbound.ErrMissingSignature},
 		{nil, inbound.ErrMissingSignature},
 	} {
-		_, err := mailchimp.Provider{}.Verify(&inbound.Request{Query: tc.query}, creds, providertest.Now)
+		_, err := mailchimp.Provider{}.Verify(context.Background(), &inbound.Request{Query: tc.query}, creds, providertest.Now)
 		if !errors.Is(err, tc.want) || (tc.want == nil) != (err == nil) {
 			t.Errorf("query %v: %v, want %v", tc.query, err, tc.want)
 		}
@@ -64,7 +65,7 @@ func FuzzVerify(f *testing.F) {
 	f.Add(key)
 	f.Add("")
 	f.Fuzz(func(t *testing.T, k string) {
-		_, err := mailchimp.Provider{}.Verify(&inbound.Request{Query: map[string]string{"key": k}}, inbound.Credentials{Secrets: []string{key}}, providertest.Now)
+		_, err := mailchimp.Provider{}.Verify(context.Background(), &inbound.Request{Query: map[string]string{"key": k}}, inbound.Credentials{Secrets: []string{key}}, providertest.Now)
 		if err != nil && !errors.Is(err, inbound.ErrMissingSignature) && !errors.Is(err, inbound.ErrInvalidSignature) {
 			t.Fatalf("unexpected error class: %v", err)
 		}

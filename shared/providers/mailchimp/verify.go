@@ -1,6 +1,7 @@
 package mailchimp
 
 import (
+	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"fmt"
@@ -31,7 +32,7 @@ func (Provider) Format() inbound.BodyFormat { return inbound.FormatForm }
 func (Provider) ProbeMethod() string { return http.MethodGet }
 
 // Verify compares the URL's key with each connection key in constant time.
-func (Provider) Verify(req *inbound.Request, creds inbound.Credentials, _ time.Time) (inbound.Verified, error) {
+func (Provider) Verify(_ context.Context, req *inbound.Request, creds inbound.Credentials, _ time.Time) (inbound.Verified, error) {
 	key := req.Query["key"]
 	if key == "" {
 		return inbound.Verified{}, fmt.Errorf("%w: the webhook URL has no ?key=", inbound.ErrMissingSignature)

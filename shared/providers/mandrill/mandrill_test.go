@@ -1,6 +1,7 @@
 package mandrill_test
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha1"
 	"encoding/base64"
@@ -31,11 +32,11 @@ func TestSignatureVector(t *testing.T) {
 	}
 	body := []byte(form.Encode())
 	creds := inbound.Credentials{Secrets: []string{key}, URL: hookURL}
-	if _, err := (mandrill.Provider{}).Verify(&inbound.Request{Header: map[string]string{mandrill.SignatureHeader: want}, Body: body}, creds, providertest.Now); err != nil {
+	if _, err := (mandrill.Provider{}).Verify(context.Background(), &inbound.Request{Header: map[string]string{mandrill.SignatureHeader: want}, Body: body}, creds, providertest.Now); err != nil {
 		t.Fatalf("Verify: %v", err)
 	}
 	creds.URL = hookURL + "/"
-	if _, err := (mandrill.Provider{}).Verify(&inbound.Request{Header: map[string]string{mandrill.SignatureHeader: want}, Body: body}, creds, providertest.Now); !errors.Is(err, inbound.ErrInvalidSignature) {
+	if _, err := (mandrill.Provider{}).Verify(context.Background(), &inbound.Request{Header: map[string]string{mandrill.SignatureHeader: want}, Body: body}, creds, providertest.Now); !errors.Is(err, inbound.ErrInvalidSignature) {
 		t.Fatalf("a URL that differs by a slash: %v", err)
 	}
 }
@@ -78,7 +79,7 @@ func FuzzVerify(f *testing.F) {
 	f.Add(mandrill.Sign(key, hookURL, form), []byte(form.Encode()))
 	f.Add("AAAA", []byte("a=%"))
 	f.Fuzz(func(t *testing.T, sig string, body []byte) {
-		_, err := mandrill.Provider{}.Verify(&inbound.Request{Header: map[string]string{mandrill.SignatureHeader: sig}, Body: body},
+		_, err := mandrill.Provider{}.Verify(context.Background(), &inbound.Request{Header: map[string]string{mandrill.SignatureHeader: sig}, Body: body},
 			inbound.Credentials{Secrets: []string{key}, URL: hookURL}, providertest.Now)
 		if err != nil && !errors.Is(err, inbound.ErrMissingSignature) && !errors.Is(err, inbound.ErrInvalidSignature) {
 			t.Fatalf("unexpected error class: %v", err)

@@ -1,6 +1,7 @@
 package mandrill
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha1"
 	"encoding/base64"
@@ -61,7 +62,7 @@ func Sign(key, rawURL string, form url.Values) string {
 
 // Verify checks X-Mandrill-Signature with each webhook key against the URL exactly as
 // stored on the connection.
-func (Provider) Verify(req *inbound.Request, creds inbound.Credentials, _ time.Time) (inbound.Verified, error) {
+func (Provider) Verify(_ context.Context, req *inbound.Request, creds inbound.Credentials, _ time.Time) (inbound.Verified, error) {
 	got := req.Header[SignatureHeader]
 	if got == "" {
 		return inbound.Verified{}, fmt.Errorf("%w: no X-Mandrill-Signature", inbound.ErrMissingSignature)

@@ -183,7 +183,7 @@ func TestVerify(t *testing.T) {
 			if tt.body != nil {
 				req.Body = tt.body
 			}
-			_, err := p.Verify(req, c, now)
+			_, err := p.Verify(context.Background(), req, c, now)
 			if !errors.Is(err, tt.want) || (tt.want == nil) != (err == nil) {
 				t.Fatalf("Verify = %v, want %v", err, tt.want)
 			}
@@ -200,7 +200,7 @@ func TestOneFetchForManyEvents(t *testing.T) {
 	for _, name := range []string{"PAYMENT.CAPTURE.COMPLETED", "CUSTOMER.DISPUTE.CREATED", "PAYMENT.CAPTURE.REFUNDED"} {
 		body := providertest.Fixture(t, ".", name)
 		for range 3 {
-			if _, err := p.Verify(s.request(t, "good", body, nil), inbound.Credentials{Secrets: []string{webhookID}}, now); err != nil {
+			if _, err := p.Verify(context.Background(), s.request(t, "good", body, nil), inbound.Credentials{Secrets: []string{webhookID}}, now); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -208,7 +208,7 @@ func TestOneFetchForManyEvents(t *testing.T) {
 	if n := s.fetches.Load(); n != 1 {
 		t.Fatalf("%d certificate fetches for 9 events, want 1", n)
 	}
-	if _, err := p.Verify(s.request(t, "good", []byte(`{}`), nil), inbound.Credentials{Secrets: []string{webhookID}}, now.Add(48*time.Hour)); !errors.Is(err, inbound.ErrInvalidSignature) {
+	if _, err := p.Verify(context.Background(), s.request(t, "good", []byte(`{}`), nil), inbound.Credentials{Secrets: []string{webhookID}}, now.Add(48*time.Hour)); !errors.Is(err, inbound.ErrInvalidSignature) {
 		t.Fatalf("a cached certificate used after it expired: %v", err)
 	}
 }
@@ -292,7 +292,7 @@ func FuzzVerify(f *testing.F) {
 		}}}
 		req := &inbound.Request{Header: map[string]string{paypal.HeaderTransmissionID: id, paypal.HeaderTransmissionTime: ts,
 			paypal.HeaderTransmissionSig: sig, paypal.HeaderCertURL: certURL, paypal.HeaderAuthAlgo: algo}, Body: body}
-		_, err := p.Verify(req, inbound.Credentials{Secrets: []string{webhookID}}, now)
+		_, err := p.Verify(context.Background(), req, inbound.Credentials{Secrets: []string{webhookID}}, now)
 		if err == nil || (!errors.Is(err, inbound.ErrMissingSignature) && !errors.Is(err, inbound.ErrInvalidSignature) &&
 			!errors.Is(err, inbound.ErrStaleTimestamp) && !errors.Is(err, inbound.ErrVerificationUnavailable)) {
 			t.Fatalf("unexpected result: %v", err)

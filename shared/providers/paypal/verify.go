@@ -45,10 +45,7 @@ type Provider struct {
 	Certs *Certs
 }
 
-var (
-	_ inbound.Provider        = Provider{}
-	_ inbound.ContextVerifier = Provider{}
-)
+var _ inbound.Provider = Provider{}
 
 // New returns the provider with production certificate hosts and the system roots.
 func New() Provider { return Provider{Certs: &Certs{Hosts: ProductionCertHosts}} }
@@ -65,15 +62,10 @@ func SignedMessage(transmissionID, transmissionTime, webhookID string, body []by
 	return transmissionID + "|" + transmissionTime + "|" + webhookID + "|" + strconv.FormatUint(uint64(crc32.ChecksumIEEE(body)), 10)
 }
 
-// Verify is VerifyContext without a deadline of its own.
-func (p Provider) Verify(req *inbound.Request, creds inbound.Credentials, now time.Time) (inbound.Verified, error) {
-	return p.VerifyContext(context.Background(), req, creds, now)
-}
-
-// VerifyContext checks the transmission signature with the certificate at paypal-cert-url
+// Verify checks the transmission signature with the certificate at paypal-cert-url
 // for each of the connection's webhook ids. Headers, the transmission time's window and the
 // certificate URL are checked before anything is fetched; the fetch uses ctx.
-func (p Provider) VerifyContext(ctx context.Context, req *inbound.Request, creds inbound.Credentials, now time.Time) (inbound.Verified, error) {
+func (p Provider) Verify(ctx context.Context, req *inbound.Request, creds inbound.Credentials, now time.Time) (inbound.Verified, error) {
 	h := req.Header
 	id, ts, sig, certURL, algo := h[HeaderTransmissionID], h[HeaderTransmissionTime], h[HeaderTransmissionSig], h[HeaderCertURL], h[HeaderAuthAlgo]
 	if id == "" || ts == "" || sig == "" || certURL == "" || algo == "" {

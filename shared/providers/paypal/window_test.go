@@ -34,7 +34,7 @@ func TestTransmissionTimeWindow(t *testing.T) {
 	} {
 		p := s.provider()
 		before := s.fetches.Load()
-		_, err := p.Verify(s.requestAt(t, "good", body, tc.at, nil), creds, now)
+		_, err := p.Verify(context.Background(), s.requestAt(t, "good", body, tc.at, nil), creds, now)
 		if !errors.Is(err, tc.want) {
 			t.Errorf("%s: %v, want %v", tc.name, err, tc.want)
 		}
@@ -50,14 +50,14 @@ func TestTransmissionTimeWindow(t *testing.T) {
 		{"exactly 72 h", now.Add(-paypal.MaxAge)},
 		{"4 minutes ahead", now.Add(4 * time.Minute)},
 	} {
-		v, err := s.provider().Verify(s.requestAt(t, "good", body, tc.at, nil), creds, now)
+		v, err := s.provider().Verify(context.Background(), s.requestAt(t, "good", body, tc.at, nil), creds, now)
 		if err != nil || !v.Timestamp.Equal(tc.at.Truncate(time.Second)) {
 			t.Errorf("%s: %v, timestamp %s", tc.name, err, v.Timestamp)
 		}
 	}
 	before := s.fetches.Load()
 	for _, ts := range []string{"yesterday", "1795600800", "2026-11-25 10:00:00"} {
-		_, err := s.provider().Verify(s.request(t, "good", body, func(h map[string]string) { h[paypal.HeaderTransmissionTime] = ts }), creds, now)
+		_, err := s.provider().Verify(context.Background(), s.request(t, "good", body, func(h map[string]string) { h[paypal.HeaderTransmissionTime] = ts }), creds, now)
 		if !errors.Is(err, inbound.ErrInvalidSignature) {
 			t.Errorf("transmission time %q: %v", ts, err)
 		}
@@ -94,7 +94,7 @@ func TestCertURLMustBePayPalsPattern(t *testing.T) {
 		s.URL + "/V1/notifications/certs/CERT-360caa42-fca2a594-00000001",
 		s.URL + "/x/../v1/notifications/certs/CERT-360caa42-fca2a594-00000001",
 	} {
-		_, err := s.provider().Verify(s.request(t, "good", body, func(h map[string]string) { h[paypal.HeaderCertURL] = u }), inbound.Credentials{Secrets: []string{webhookID}}, now)
+		_, err := s.provider().Verify(context.Background(), s.request(t, "good", body, func(h map[string]string) { h[paypal.HeaderCertURL] = u }), inbound.Credentials{Secrets: []string{webhookID}}, now)
 		if !errors.Is(err, inbound.ErrInvalidSignature) {
 			t.Errorf("%s: %v", u, err)
 		}
@@ -111,7 +111,7 @@ func TestFetchFailureIsUnavailable(t *testing.T) {
 	s := newCertServer(t)
 	body := providertest.Fixture(t, ".", "PAYMENT.CAPTURE.COMPLETED")
 	creds := inbound.Credentials{Secrets: []string{webhookID}}
-	_, err := s.provider().Verify(s.request(t, "unavailable", body, nil), creds, now)
+	_, err := s.provider().Verify(context.Background(), s.request(t, "unavailable", body, nil), creds, now)
 	if !errors.Is(err, inbound.ErrVerificationUnavailable) {
 		t.Fatalf("a 503 from the certificate server: %v", err)
 	}
@@ -122,7 +122,7 @@ func TestFetchFailureIsUnavailable(t *testing.T) {
 	gone := s.provider()
 	req := s.request(t, "good", body, nil)
 	s.Close()
-	if _, err := gone.Verify(req, creds, now); !errors.Is(err, inbound.ErrVerificationUnavailable) {
+	if _, err := gone.Verify(context.Background(), req, creds, now); !errors.Is(err, inbound.ErrVerificationUnavailable) {
 		t.Fatalf("an unreachable certificate server: %v", err)
 	}
 }
@@ -157,7 +157,7 @@ func TestFailuresCachedBriefly(t *testing.T) {
 		f := &countingFetch{err: tc.fetchErr}
 		p := paypal.Provider{Certs: &paypal.Certs{Hosts: []string{certHost}, Fetch: f.fetch, FailureTTL: 30 * time.Second}}
 		verify := func(at time.Time) error {
-			_, err := p.Verify(signedRequest(certURLFor(1), at), inbound.Credentials{Secrets: []string{webhookID}}, at)
+			_, err := p.Verify(context.Background(), signedRequest(certURLFor(1), at), inbound.Credentials{Secrets: []string{webhookID}}, at)
 			return err
 		}
 		for _, at := range []time.Time{now, now.Add(10 * time.Second), now.Add(29 * time.Second)} {
@@ -182,7 +182,7 @@ func TestCacheIsBounded(t *testing.T) {
 	p := paypal.Provider{Certs: certs}
 	for i := range 50 {
 		at := now.Add(time.Duration(i) * time.Second)
-		_, _ = p.Verify(signedRequest(certURLFor(i), at), inbound.Credentials{Secrets: []string{webhookID}}, at)
+		_, _ = p.Verify(context.Background(), signedRequest(certURLFor(i), at), inbound.Credentials{Secrets: []string{webhookID}}, at)
 		if n := certs.Cached(); n > 4 {
 			t.Fatalf("%d cached URLs after %d requests, over the bound of 4", n, i+1)
 		}
@@ -206,7 +206,7 @@ func TestFetchUsesTheRequestContext(t *testing.T) {
 	p := paypal.Provider{Certs: certs}
 	ctx, cancel := context.WithCancel(context.WithValue(context.Background(), ctxKey{}, "request-1"))
 	cancel()
-	_, err := p.VerifyContext(ctx, signedRequest(certURLFor(1), now), inbound.Credentials{Secrets: []string{webhookID}}, now)
+	_, err := p.Verify(ctx, signedRequest(certURLFor(1), now), inbound.Credentials{Secrets: []string{webhookID}}, now)
 	if !errors.Is(err, inbound.ErrVerificationUnavailable) || len(seen) != 1 || seen[0] != "request-1" {
 		t.Fatalf("err %v, contexts seen %v", err, seen)
 	}

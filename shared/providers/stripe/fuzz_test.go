@@ -1,6 +1,7 @@
 package stripe_test
 
 import (
+	"context"
 	"testing"
 
 	"github.com/wedsync/webhooks/shared/inbound"
@@ -15,7 +16,7 @@ func FuzzVerify(f *testing.F) {
 	f.Add("t=1764064800,v1=,v1=00,v0=ff", []byte("{}"))
 	f.Fuzz(func(t *testing.T, header string, body []byte) {
 		req := &inbound.Request{Header: map[string]string{stripe.SignatureHeader: header}, Body: body}
-		_, err := stripe.Provider{}.Verify(req, inbound.Credentials{Secrets: []string{secret}}, now)
+		_, err := stripe.Provider{}.Verify(context.Background(), req, inbound.Credentials{Secrets: []string{secret}}, now)
 		if err != nil && !isSignatureError(err) {
 			t.Fatalf("unexpected error class: %v", err)
 		}

@@ -1,6 +1,7 @@
 package stripe
 
 import (
+	"context"
 	"time"
 
 	"github.com/wedsync/webhooks/shared/inbound"
@@ -30,6 +31,6 @@ var scheme = inbound.TimestampedScheme{Header: SignatureHeader, Tolerance: Toler
 
 // Verify checks Stripe-Signature against the raw body with each endpoint secret, exactly as
 // Stripe gave it (whsec_… used as the key bytes).
-func (Provider) Verify(req *inbound.Request, creds inbound.Credentials, now time.Time) (inbound.Verified, error) {
+func (Provider) Verify(_ context.Context, req *inbound.Request, creds inbound.Credentials, now time.Time) (inbound.Verified, error) {
 	return scheme.Verify(req, creds, now)
 }

@@ -1,6 +1,7 @@
 package stripe_test
 
 import (
+	"context"
 	"errors"
 	"strconv"
 	"strings"
@@ -60,7 +61,7 @@ func TestVerify(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			req := &inbound.Request{Header: map[string]string{stripe.SignatureHeader: tt.header}, Body: tt.body}
-			_, err := stripe.Provider{}.Verify(req, inbound.Credentials{Secrets: tt.secrets}, now)
+			_, err := stripe.Provider{}.Verify(context.Background(), req, inbound.Credentials{Secrets: tt.secrets}, now)
 			if !errors.Is(err, tt.want) || (tt.want == nil) != (err == nil) {
 				t.Fatalf("Verify = %v, want %v", err, tt.want)
 			}
@@ -79,7 +80,7 @@ func TestVerifyAgreesWithStripeGo(t *testing.T) {
 		t.Fatalf("stripe-go rejects its own signature: %v", err)
 	}
 	req := &inbound.Request{Header: map[string]string{stripe.SignatureHeader: header}, Body: body}
-	v, err := stripe.Provider{}.Verify(req, inbound.Credentials{Secrets: []string{secret}}, at)
+	v, err := stripe.Provider{}.Verify(context.Background(), req, inbound.Credentials{Secrets: []string{secret}}, at)
 	if err != nil {
 		t.Fatalf("we reject what stripe-go accepts: %v", err)
 	}

@@ -1,6 +1,7 @@
 package zapier
 
 import (
+	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"fmt"
@@ -26,7 +27,7 @@ func (Provider) Format() inbound.BodyFormat { return inbound.FormatJSON }
 
 // Verify compares the presented token (Authorization: Bearer, else X-Api-Key) with each
 // connection secret in constant time; hashing first keeps lengths from leaking too.
-func (Provider) Verify(req *inbound.Request, creds inbound.Credentials, _ time.Time) (inbound.Verified, error) {
+func (Provider) Verify(_ context.Context, req *inbound.Request, creds inbound.Credentials, _ time.Time) (inbound.Verified, error) {
 	token, ok := strings.CutPrefix(req.Header["authorization"], "Bearer ")
 	if !ok || token == "" {
 		token = req.Header["x-api-key"]

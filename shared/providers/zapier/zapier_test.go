@@ -1,6 +1,7 @@
 package zapier_test
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -26,7 +27,7 @@ func TestVerify(t *testing.T) {
 		{"basic auth", map[string]string{"authorization": "Basic " + token}, inbound.ErrMissingSignature},
 		{"nothing", map[string]string{}, inbound.ErrMissingSignature},
 	} {
-		_, err := zapier.Provider{}.Verify(&inbound.Request{Header: tc.header}, creds, providertest.Now)
+		_, err := zapier.Provider{}.Verify(context.Background(), &inbound.Request{Header: tc.header}, creds, providertest.Now)
 		if !errors.Is(err, tc.want) || (tc.want == nil) != (err == nil) {
 			t.Errorf("%s: %v, want %v", tc.name, err, tc.want)
 		}
@@ -54,7 +55,7 @@ func FuzzVerify(f *testing.F) {
 	f.Add("Bearer "+token, "")
 	f.Add("", token)
 	f.Fuzz(func(t *testing.T, auth, apiKey string) {
-		_, err := zapier.Provider{}.Verify(&inbound.Request{Header: map[string]string{"authorization": auth, "x-api-key": apiKey}},
+		_, err := zapier.Provider{}.Verify(context.Background(), &inbound.Request{Header: map[string]string{"authorization": auth, "x-api-key": apiKey}},
 			inbound.Credentials{Secrets: []string{token}}, providertest.Now)
 		if err != nil && !errors.Is(err, inbound.ErrMissingSignature) && !errors.Is(err, inbound.ErrInvalidSignature) {
 			t.Fatalf("unexpected error class: %v", err)
