@@ -11,6 +11,7 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"github.com/wedsync/webhooks/shared/providers/kinds"
 	"github.com/wedsync/webhooks/shared/secrets"
 	"github.com/wedsync/webhooks/shared/stdwebhooks"
 	"github.com/wedsync/webhooks/shared/store"
@@ -35,11 +36,23 @@ type Connection struct {
 
 // ConnectionBody creates a connection.
 type ConnectionBody struct {
-	Kind      string `json:"kind" enum:"stripe,paypal,mailchimp,mandrill,calendly,zapier,custom"`
+	Kind      string `json:"kind"`
 	Name      string `json:"name,omitempty" maxLength:"100"`
 	Secret    string `json:"secret,omitempty" maxLength:"512" doc:"Stripe: the endpoint's signing secret (whsec_…). Calendly: the signing key. Mandrill: the webhook key. Custom: optional whsec_ secret; one is generated when absent."`
 	WebhookID string `json:"webhook_id,omitempty" maxLength:"128" doc:"PayPal: the webhook id."`
 	URL       string `json:"url,omitempty" maxLength:"2048" doc:"Mandrill: the URL registered with Mandrill, exactly."`
+}
+
+// TransformSchema takes the kind's values from the one provider list.
+func (ConnectionBody) TransformSchema(_ huma.Registry, s *huma.Schema) *huma.Schema {
+	if kind := s.Properties["kind"]; kind != nil {
+		kind.Enum = nil
+		for _, k := range kinds.All() {
+			kind.Enum = append(kind.Enum, k)
+		}
+		kind.PrecomputeMessages()
+	}
+	return s
 }
 
 // Connections is a page of connections.

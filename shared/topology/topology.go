@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/wedsync/webhooks/shared/providers/kinds"
 )
 
 // Logical table names.
@@ -150,8 +152,12 @@ type Spec struct {
 	Tables    []string
 }
 
-// Default is the system as deployed.
-func Default() Spec {
+// Default is the system as deployed: an ingest function per provider kind, then the rest.
+func Default() Spec { return ForKinds(kinds.All()) }
+
+// ForKinds is the system with an ingest function (ingest-<kind>, ANY
+// /webhooks/<kind>/{connectionId}) for each provider kind.
+func ForKinds(providers []string) Spec {
 	ingest := func(kind string) Function {
 		return Function{
 			Name:        "ingest-" + kind,
@@ -164,15 +170,12 @@ func Default() Spec {
 			MemoryMB:    256,
 		}
 	}
+	var ingestAll []Function
+	for _, kind := range providers {
+		ingestAll = append(ingestAll, ingest(kind))
+	}
 	return Spec{
-		Functions: []Function{
-			ingest("stripe"),
-			ingest("custom"),
-			ingest("calendly"),
-			ingest("mailchimp"),
-			ingest("mandrill"),
-			ingest("paypal"),
-			ingest("zapier"),
+		Functions: append(ingestAll, []Function{
 			{
 				Name:        "api",
 				Description: "the tenants' management API",
@@ -218,7 +221,7 @@ func Default() Spec {
 				MemoryMB:    256,
 			},
 			act(),
-		},
+		}...),
 		Queues: []Queue{
 			{Name: QueueEvents, MaxReceiveCount: 5, Retention: 14 * 24 * time.Hour},
 			{Name: QueueDeliveries, MaxReceiveCount: 5, Retention: 14 * 24 * time.Hour},
