@@ -90,6 +90,10 @@ test: tools ## Vet, then run every test with the race detector (emulators start 
 	go vet ./...
 	go test -race -count=1 ./...
 
+.PHONY: test-short
+test-short: ## The pure tests only (no emulator, bootstrap, CDK synth or Node): go test -short, under a minute with a warm build cache.
+	go test -short -count=1 ./...
+
 .PHONY: lint
 lint: ## gofmt, go vet, staticcheck (pinned) and go mod tidy -diff.
 	@test -x $(TOOLS)/bin/staticcheck || { echo "make: installing staticcheck under .tools/bin"; \

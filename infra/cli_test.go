@@ -16,6 +16,7 @@ import (
 
 	"github.com/wedsync/webhooks/infra/stack"
 	"github.com/wedsync/webhooks/shared/emulator"
+	"github.com/wedsync/webhooks/shared/testenv"
 	"github.com/wedsync/webhooks/shared/topology"
 )
 
@@ -57,6 +58,7 @@ func cdkCLI(t *testing.T) string {
 // freshClone copies the files git tracks or would track (so uncommitted work is tested too)
 // into a directory of its own, shared by the tests of this file, which run one after another.
 func freshClone(t *testing.T) string {
+	testenv.SkipShort(t, "the CDK CLI and a fresh clone")
 	t.Helper()
 	cloneOnce.Do(func() {
 		root := repoRoot(t)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/wedsync/webhooks/infra/local"
 	"github.com/wedsync/webhooks/shared/emulator"
+	"github.com/wedsync/webhooks/shared/testenv"
 	"github.com/wedsync/webhooks/shared/topology"
 )
 
@@ -17,6 +18,7 @@ import (
 // with the local stack's environment, answers a wrong method and logs it as one JSON line
 // that carries the invocation's request id, the one the RIE announced.
 func TestBootstrapLogsJSONWithItsRequestID(t *testing.T) {
+	testenv.SkipShort(t, "a bootstrap built and run under the RIE")
 	wd, _ := os.Getwd()
 	root, err := emulator.Root(wd)
 	if err != nil {

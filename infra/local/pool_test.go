@@ -13,11 +13,13 @@ import (
 
 	"github.com/wedsync/webhooks/infra/local"
 	"github.com/wedsync/webhooks/shared/emulator"
+	"github.com/wedsync/webhooks/shared/testenv"
 )
 
 // sleeperPool runs the test runtime under one RIE process and records what the pool
 // observes.
 func sleeperPool(t *testing.T) (*local.Pool, func() []local.Invocation) {
+	testenv.SkipShort(t, "a bootstrap built and run under the RIE")
 	t.Helper()
 	wd, _ := os.Getwd()
 	root, err := emulator.Root(wd)

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/wedsync/webhooks/infra/stack"
+	"github.com/wedsync/webhooks/shared/testenv"
 	"github.com/wedsync/webhooks/shared/topology"
 )
 
@@ -37,6 +38,7 @@ func TestAssetHashIsTheBootstrapsContent(t *testing.T) {
 // TestBootstrapThatCannotBePackagedIsAnError: a missing or unreadable bootstrap, or a file
 // beside it, is ErrBootstrap, never a panic.
 func TestBootstrapThatCannotBePackagedIsAnError(t *testing.T) {
+	testenv.SkipShort(t, "a CDK synth")
 	spec := topology.Default()
 	for name, spoil := range map[string]func(fnDir string) error{
 		"missing":    func(fnDir string) error { return os.Remove(filepath.Join(fnDir, "bootstrap")) },

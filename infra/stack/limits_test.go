@@ -14,12 +14,14 @@ import (
 
 	"github.com/wedsync/webhooks/infra/stack"
 	"github.com/wedsync/webhooks/shared/api"
+	"github.com/wedsync/webhooks/shared/testenv"
 	"github.com/wedsync/webhooks/shared/topology"
 )
 
 // synthWithContext builds the default stack in an app with the given context parameters
 // and returns its template as JSON.
 func synthWithContext(t *testing.T, context map[string]any) map[string]any {
+	testenv.SkipShort(t, "a CDK synth")
 	t.Helper()
 	dir := t.TempDir()
 	spec := topology.Default()

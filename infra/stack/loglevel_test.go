@@ -9,6 +9,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/wedsync/webhooks/infra/stack"
+	"github.com/wedsync/webhooks/shared/testenv"
 	"github.com/wedsync/webhooks/shared/topology"
 )
 
@@ -26,6 +27,7 @@ func TestEveryFunctionLogsJSONAtItsLevel(t *testing.T) {
 
 // TestLogLevelPerFunction: the logLevel context sets one function's level and every other's.
 func TestLogLevelPerFunction(t *testing.T) {
+	testenv.SkipShort(t, "a CDK synth")
 	spec := topology.Default()
 	spec.Functions = spec.Functions[:2]
 	dir := t.TempDir()

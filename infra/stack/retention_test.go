@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/wedsync/webhooks/infra/stack"
+	"github.com/wedsync/webhooks/shared/testenv"
 )
 
 // TestRetentionCoversReplayWindows: a retention shorter than PayPal's replay window (72 h
@@ -23,6 +24,7 @@ func TestRetentionCoversReplayWindows(t *testing.T) {
 
 // TestStackRefusesShortRetention: the stack itself refuses such a retention, whoever builds it.
 func TestStackRefusesShortRetention(t *testing.T) {
+	testenv.SkipShort(t, "a CDK synth")
 	_, err := stack.New(stack.NewApp(nil), stack.Name, stack.Props{RetentionDays: 2})
 	if err == nil || err.Error() != stack.CheckRetention(2).Error() {
 		t.Fatalf("New with a 2-day retention = %v, want the retention check's error", err)

@@ -14,12 +14,14 @@ import (
 
 	"github.com/wedsync/webhooks/infra/stack"
 	"github.com/wedsync/webhooks/shared/store"
+	"github.com/wedsync/webhooks/shared/testenv"
 	"github.com/wedsync/webhooks/shared/topology"
 )
 
 // synth builds the stack for spec with placeholder bootstraps and returns it with its
 // template as JSON.
 func synth(t *testing.T, spec topology.Spec) (*stack.Built, assertions.Template, map[string]any) {
+	testenv.SkipShort(t, "a CDK synth")
 	t.Helper()
 	dir := t.TempDir()
 	for _, f := range spec.Functions {
@@ -53,6 +55,7 @@ var (
 
 // defaultStack synthesizes the default topology once for the package.
 func defaultStack(t *testing.T) (*stack.Built, assertions.Template, map[string]any) {
+	testenv.SkipShort(t, "a CDK synth")
 	t.Helper()
 	if !sharedBuilt {
 		shared, sharedTmpl, sharedDoc = synth(t, topology.Default())

@@ -14,6 +14,7 @@ var stripeMock lazy
 // needed (WEDSYNC_TEST_STRIPE_MOCK_ENDPOINT names one already running).
 func StripeMockEndpoint(t testing.TB) string {
 	t.Helper()
+	SkipShort(t, "stripe-mock")
 	ep, err := stripeMock.get("WEDSYNC_TEST_STRIPE_MOCK_ENDPOINT", func(ctx context.Context, root string) (*emulator.Process, error) {
 		return emulator.StartStripeMock(ctx, root, 0, io.Discard)
 	})

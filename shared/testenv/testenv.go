@@ -97,6 +97,7 @@ func Main(m *testing.M) int {
 // the test, naming what is missing, when it cannot.
 func DynamoDBEndpoint(t testing.TB) string {
 	t.Helper()
+	SkipShort(t, "the DynamoDB emulator")
 	ep, err := dynamo.get("WEDSYNC_TEST_DYNAMODB_ENDPOINT", func(ctx context.Context, root string) (*emulator.Process, error) {
 		p, err := emulator.StartDynamoDB(ctx, root, 0, io.Discard)
 		if err != nil {
@@ -117,6 +118,7 @@ func DynamoDBEndpoint(t testing.TB) string {
 // SQSEndpoint returns the SQS emulator's endpoint, starting it if needed.
 func SQSEndpoint(t testing.TB) string {
 	t.Helper()
+	SkipShort(t, "the SQS emulator")
 	ep, err := queues.get("WEDSYNC_TEST_SQS_ENDPOINT", func(ctx context.Context, root string) (*emulator.Process, error) {
 		return emulator.StartSQS(ctx, root, 0, os.Stderr)
 	})
@@ -131,6 +133,7 @@ var kmsDataDir string
 // KMSEndpoint returns the KMS emulator's endpoint (local-kms), starting it if needed.
 func KMSEndpoint(t testing.TB) string {
 	t.Helper()
+	SkipShort(t, "the KMS emulator")
 	ep, err := keys.get("WEDSYNC_TEST_KMS_ENDPOINT", func(ctx context.Context, root string) (*emulator.Process, error) {
 		dir, err := os.MkdirTemp("", "wedsync-kms-")
 		if err != nil {

@@ -134,6 +134,7 @@ func (s *certServer) requestAt(t *testing.T, cert string, body []byte, at time.T
 }
 
 func TestVerify(t *testing.T) {
+	t.Parallel()
 	s := newCertServer(t)
 	body := providertest.Fixture(t, ".", "PAYMENT.CAPTURE.COMPLETED")
 	creds := inbound.Credentials{Secrets: []string{webhookID}}
@@ -195,6 +196,7 @@ func TestVerify(t *testing.T) {
 }
 
 func TestOneFetchForManyEvents(t *testing.T) {
+	t.Parallel()
 	s := newCertServer(t)
 	p := s.provider()
 	for _, name := range []string{"PAYMENT.CAPTURE.COMPLETED", "CUSTOMER.DISPUTE.CREATED", "PAYMENT.CAPTURE.REFUNDED"} {
@@ -214,6 +216,7 @@ func TestOneFetchForManyEvents(t *testing.T) {
 }
 
 func TestSignedMessage(t *testing.T) {
+	t.Parallel()
 	// CRC32 (IEEE) of "hello" is 907060870, as PayPal's documentation computes it.
 	if got := paypal.SignedMessage("tid", "2026-11-25T10:00:00Z", "WH-1", []byte("hello")); got != "tid|2026-11-25T10:00:00Z|WH-1|907060870" {
 		t.Fatalf("SignedMessage = %s", got)
@@ -221,6 +224,7 @@ func TestSignedMessage(t *testing.T) {
 }
 
 func TestNormalize(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		fixture, typ string
 		data         map[string]any
@@ -243,6 +247,7 @@ func TestNormalize(t *testing.T) {
 }
 
 func TestMinorUnits(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		value, cur string
 		want       int64

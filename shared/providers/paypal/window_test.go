@@ -19,6 +19,7 @@ import (
 // they keep the time of) are accepted; anything older, or more than 5 minutes ahead, is
 // refused before any certificate is fetched.
 func TestTransmissionTimeWindow(t *testing.T) {
+	t.Parallel()
 	s := newCertServer(t)
 	body := providertest.Fixture(t, ".", "PAYMENT.CAPTURE.COMPLETED")
 	creds := inbound.Credentials{Secrets: []string{webhookID}}
@@ -70,6 +71,7 @@ func TestTransmissionTimeWindow(t *testing.T) {
 // TestCertURLMustBePayPalsPattern: only a certificate path exactly as PayPal's is fetched;
 // traversal, other files and decorations make no fetch.
 func TestCertURLMustBePayPalsPattern(t *testing.T) {
+	t.Parallel()
 	s := newCertServer(t)
 	body := providertest.Fixture(t, ".", "PAYMENT.CAPTURE.COMPLETED")
 	base := s.URL + paypal.CertPathPrefix
@@ -108,6 +110,7 @@ func TestCertURLMustBePayPalsPattern(t *testing.T) {
 // makes the request a 503 (PayPal retries) whose message names neither the URL nor the
 // failure.
 func TestFetchFailureIsUnavailable(t *testing.T) {
+	t.Parallel()
 	s := newCertServer(t)
 	body := providertest.Fixture(t, ".", "PAYMENT.CAPTURE.COMPLETED")
 	creds := inbound.Credentials{Secrets: []string{webhookID}}
@@ -147,6 +150,7 @@ func certURLFor(i int) string {
 // TestFailuresCachedBriefly: a failed fetch is remembered for FailureTTL, by the request
 // clock, whether the failure is temporary (503) or final (401); then it is tried again.
 func TestFailuresCachedBriefly(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		fetchErr error
 		want     error
@@ -177,6 +181,7 @@ func TestFailuresCachedBriefly(t *testing.T) {
 // TestCacheIsBounded: however many distinct certificate URLs requests name, the cache keeps
 // at most MaxEntries of them.
 func TestCacheIsBounded(t *testing.T) {
+	t.Parallel()
 	f := &countingFetch{err: fmt.Errorf("%w: status 404", paypal.ErrNoCertificate)}
 	certs := &paypal.Certs{Hosts: []string{certHost}, Fetch: f.fetch, MaxEntries: 4}
 	p := paypal.Provider{Certs: certs}
@@ -197,6 +202,7 @@ type ctxKey struct{}
 // TestFetchUsesTheRequestContext: the certificate is fetched with the context ingest
 // verifies with, and a fetch cut short by that context is not remembered as a failure.
 func TestFetchUsesTheRequestContext(t *testing.T) {
+	t.Parallel()
 	var seen []any
 	fetch := func(ctx context.Context, _ string) ([]byte, error) {
 		seen = append(seen, ctx.Value(ctxKey{}))
