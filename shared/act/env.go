@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"time"
 
@@ -147,7 +148,12 @@ func New(ctx context.Context, cfg Config) (*Handler, error) {
 	table := cfg.Resources.Table
 	events := &store.Events{DB: db, Table: table(topology.TableEvents)}
 	q := &queue.Events{SQS: awsenv.SQS(aws), URL: cfg.Resources.Queue(topology.QueueEvents)}
+	var transport http.RoundTripper
+	if cfg.AWS.Tracer != nil {
+		transport = cfg.AWS.Tracer.Transport(connectors.NewTransport())
+	}
 	clients := &Clients{
+		Transport:   transport,
 		Credentials: &store.Credentials{DB: db, Table: table(topology.TableCredentials)},
 		Connections: &store.Connections{DB: db, Table: table(topology.TableConnections)},
 		Sealer:      sealer, Buckets: &store.Buckets{DB: db, Table: table(topology.TableRateLimits)},

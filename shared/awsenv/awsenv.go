@@ -15,6 +15,7 @@ import (
 	wsconfig "github.com/wedsync/webhooks/shared/config"
 	"github.com/wedsync/webhooks/shared/secrets"
 	"github.com/wedsync/webhooks/shared/topology"
+	"github.com/wedsync/webhooks/shared/tracing"
 )
 
 // MaxAttempts is how many times the SDK tries a call.
@@ -39,6 +40,9 @@ type Settings struct {
 	Faults, Stats string
 	// Function is the function's name, as its stats lines carry it.
 	Function string
+	// Tracer sends X-Ray subsegments to AWS_XRAY_DAEMON_ADDRESS (set by Lambda when tracing
+	// is active); nil traces nothing.
+	Tracer *tracing.Emitter
 }
 
 // ReadSettings reads the settings of function f: WEDSYNC_STAGE is required, and so is
@@ -53,6 +57,7 @@ func ReadSettings(v *wsconfig.Vars, f topology.Function) Settings {
 		Faults:        v.String(FaultsEnv),
 		Stats:         v.String(StatsEnv),
 		Function:      f.Name,
+		Tracer:        tracing.New(v.String("AWS_XRAY_DAEMON_ADDRESS")),
 	}
 	local, test := s.Stage == secrets.StageLocal, s.Stage == secrets.StageTest
 	localOnly := fmt.Errorf("%w: %w", wsconfig.ErrInvalid, ErrLocalOnly)
@@ -90,6 +95,9 @@ func Load(ctx context.Context, s Settings) (aws.Config, error) {
 	}
 	cfg.APIOptions = append(cfg.APIOptions, CallTimeout(s.CallTimeout))
 	cfg.APIOptions = append(cfg.APIOptions, local...)
+	if s.Tracer != nil {
+		cfg.APIOptions = append(cfg.APIOptions, s.Tracer.AWS())
+	}
 	return cfg, nil
 }
 

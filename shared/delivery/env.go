@@ -79,6 +79,8 @@ func NewDeliver(ctx context.Context, c DeliverConfig) (*Deliver, error) {
 	}
 	r := c.Resources
 	db, sq := awsenv.DynamoDB(cfg), awsenv.SQS(cfg)
+	client := ssrf.NewGuard(c.AWS.AllowLoopback).Client(c.Timeout)
+	client.Transport = c.AWS.Tracer.Transport(client.Transport)
 	return &Deliver{
 		Deliveries:          &store.Deliveries{DB: db, Table: r.Table(topology.TableDeliveries)},
 		Subscriptions:       &store.Subscriptions{DB: db, Table: r.Table(topology.TableSubscriptions)},
@@ -87,7 +89,7 @@ func NewDeliver(ctx context.Context, c DeliverConfig) (*Deliver, error) {
 		Queue:               &queue.Deliveries{SQS: sq, URL: r.Queue(topology.QueueDeliveries)},
 		RateLimits:          &store.RateLimits{DB: db, Table: r.Table(topology.TableRateLimits)},
 		Sealer:              sealer,
-		Client:              ssrf.NewGuard(c.AWS.AllowLoopback).Client(c.Timeout),
+		Client:              client,
 		Now:                 time.Now,
 		Scale:               c.Scale,
 		Timeout:             c.Timeout,
