@@ -110,7 +110,8 @@ func measure(ctx context.Context, rie, name, bootstrap string, env []string, pay
 	if err != nil {
 		return local.ColdStart{}, err
 	}
-	base := []string{"PATH=" + os.Getenv("PATH"), "AWS_LAMBDA_FUNCTION_NAME=" + name, "AWS_REGION=us-east-1", "AWS_LAMBDA_LOG_FORMAT=JSON"}
+	base := []string{"PATH=" + os.Getenv("PATH"), "AWS_LAMBDA_FUNCTION_NAME=" + name, "AWS_REGION=us-east-1", "AWS_LAMBDA_LOG_FORMAT=JSON",
+		"AWS_XRAY_DAEMON_ADDRESS=127.0.0.1:2000"} // as Lambda sets it with active tracing
 	durations, err := local.MeasureColdStart(ctx, rie, bootstrap, append(base, env...), payload, runs)
 	if err != nil {
 		return local.ColdStart{}, fmt.Errorf("%s: %w", name, err)
