@@ -1,10 +1,7 @@
 package local
 
 import (
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -15,15 +12,21 @@ import (
 	"strings"
 	"time"
 
-	"github.com/wedsync/webhooks/shared/providers/mandrill"
-	"github.com/wedsync/webhooks/shared/stdwebhooks"
+	"github.com/wedsync/webhooks/shared/inbound"
+	"github.com/wedsync/webhooks/shared/providers"
+	"github.com/wedsync/webhooks/shared/providers/paypal"
 )
 
-// DefaultSamples names each provider's default sample for make send.
-var DefaultSamples = map[string]string{
-	"stripe": "payment_intent.succeeded", "custom": "booking.created", "calendly": "invitee.created",
-	"zapier": "booking.updated", "mailchimp": "subscribe", "mandrill": "events", "paypal": "PAYMENT.CAPTURE.COMPLETED",
-}
+// DefaultSamples names each provider's default sample for make send, as its package says.
+var DefaultSamples = func() map[string]string {
+	out := map[string]string{}
+	for kind, p := range providers.Registry() {
+		if s, ok := p.(inbound.Seeder); ok {
+			out[kind] = s.Sample()
+		}
+	}
+	return out
+}()
 
 // SampleBody reads a provider's sample as it would post it: JSON as is, Mailchimp's form
 // as is, Mandrill's event array form-encoded as mandrill_events.
@@ -135,71 +138,34 @@ func setJSON(body []byte, key, value string) ([]byte, error) {
 	return json.Marshal(obj)
 }
 
-// Sign returns where and with which headers a provider posts body to conn: its ingest URL
-// (with ?key= for Mailchimp) and its signature headers. msgID is the Standard Webhooks
-// message id of custom senders.
+// Sign returns where and with which headers a provider posts body to conn, as its package
+// signs (inbound.Sender); PayPal's with the local stack's test CA. msgID is the Standard
+// Webhooks message id of custom senders.
 func Sign(conn ConnectionState, msgID string, body []byte, at time.Time) (string, map[string]string, error) {
-	switch conn.Kind {
-	case "mailchimp":
-		return conn.IngestURL + "?key=" + url.QueryEscape(conn.Secret),
-			map[string]string{"content-type": "application/x-www-form-urlencoded"}, nil
-	case "paypal":
+	if conn.Kind == paypal.Kind {
 		h, err := signPayPal(conn, body, at)
 		return conn.IngestURL, h, err
-	case "mandrill":
-		form, err := url.ParseQuery(string(body))
-		if err != nil {
-			return "", nil, err
-		}
-		return conn.IngestURL, map[string]string{"content-type": "application/x-www-form-urlencoded",
-			mandrill.SignatureHeader: mandrill.Sign(conn.Secret, conn.IngestURL, form)}, nil
 	}
-	h, err := SignedHeaders(conn.Kind, conn.Secret, msgID, body, at)
-	return conn.IngestURL, h, err
+	sender, ok := providers.Registry()[conn.Kind].(inbound.Sender)
+	if !ok {
+		return "", nil, fmt.Errorf("no signer for provider %q", conn.Kind)
+	}
+	return sender.Sign(conn.IngestURL, conn.Secret, msgID, body, at)
 }
 
-// SignedHeaders are the headers a provider whose signature covers only the body sends with
-// body, signed with secret at at. msgID is the Standard Webhooks message id (custom only).
+// SignedHeaders are the headers a provider sends with body, signed with secret at at. msgID
+// is the Standard Webhooks message id (custom only).
 func SignedHeaders(kind, secret, msgID string, body []byte, at time.Time) (map[string]string, error) {
-	switch kind {
-	case "stripe", "calendly":
-		ts := strconv.FormatInt(at.Unix(), 10)
-		mac := hmac.New(sha256.New, []byte(secret))
-		mac.Write([]byte(ts + "."))
-		mac.Write(body)
-		header := map[string]string{"stripe": "stripe-signature", "calendly": "calendly-webhook-signature"}[kind]
-		return map[string]string{"content-type": "application/json; charset=utf-8",
-			header: "t=" + ts + ",v1=" + hex.EncodeToString(mac.Sum(nil))}, nil
-	case "custom":
-		key, err := stdwebhooks.DecodeSecret(secret)
-		if err != nil {
-			return nil, err
-		}
-		return map[string]string{"content-type": "application/json", stdwebhooks.HeaderID: msgID,
-			stdwebhooks.HeaderTimestamp: strconv.FormatInt(at.Unix(), 10),
-			stdwebhooks.HeaderSignature: stdwebhooks.Sign(key, msgID, at, body)}, nil
-	case "zapier":
-		return map[string]string{"content-type": "application/json", "authorization": "Bearer " + secret}, nil
-	}
-	return nil, fmt.Errorf("no signer for provider %q", kind)
+	_, h, err := Sign(ConnectionState{Kind: kind, Secret: secret}, msgID, body, at)
+	return h, err
 }
 
-// devSecret is a fresh secret of the kind a provider uses.
+// devSecret is a fresh secret of the kind a provider uses, as its package makes one.
 func devSecret(kind string) string {
-	b := make([]byte, 32)
-	_, _ = rand.Read(b)
-	switch kind {
-	case "mailchimp":
-		return base64.RawURLEncoding.EncodeToString(b)
-	case "zapier":
-		return "zap_" + base64.RawURLEncoding.EncodeToString(b)
-	case "calendly", "mandrill":
-		return base64.RawURLEncoding.EncodeToString(b)
-	case "paypal":
-		return "WH-DEV-" + strings.ToUpper(hex.EncodeToString(b[:8]))
-	default:
-		return stdwebhooks.SecretPrefix + base64.StdEncoding.EncodeToString(b)
+	if s, ok := providers.Registry()[kind].(inbound.Seeder); ok {
+		return s.NewSecret()
 	}
+	return randomHex(32)
 }
 
 func randomHex(n int) string {

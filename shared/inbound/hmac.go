@@ -71,6 +71,16 @@ func VerifyTimestampedHMAC(header string, body []byte, secrets []string, now tim
 	return time.Time{}, fmt.Errorf("%w: no signature matches", ErrInvalidSignature)
 }
 
+// SignTimestampedHMAC is the header value VerifyTimestampedHMAC accepts: "t=<unix>,v1=<hex
+// HMAC-SHA256(secret, t + "." + body)>" (Stripe's and Calendly's scheme).
+func SignTimestampedHMAC(secret string, body []byte, at time.Time) string {
+	ts := strconv.FormatInt(at.Unix(), 10)
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write([]byte(ts + "."))
+	mac.Write(body)
+	return "t=" + ts + ",v1=" + hex.EncodeToString(mac.Sum(nil))
+}
+
 // TimestampedScheme is one provider's use of the "t=…,v1=…" scheme: its header and its
 // tolerance.
 type TimestampedScheme struct {

@@ -69,6 +69,22 @@ type Provider interface {
 	Normalize(req *Request, v Verified) ([]Parsed, error)
 }
 
+// Sender is implemented by providers whose requests the local stack makes as the provider
+// would (make send, the sample events, make load): Sign returns where the provider posts
+// body for a connection with this ingest URL and secret, and the headers it sends, signed at
+// at. msgID is the message id of schemes that sign one (Standard Webhooks).
+type Sender interface {
+	Sign(ingestURL, secret, msgID string, body []byte, at time.Time) (target string, header map[string]string, err error)
+}
+
+// Seeder is implemented by providers the local stack seeds a connection of: Sample names
+// the testdata event make send posts by default, NewSecret makes a secret of the kind the
+// provider uses.
+type Seeder interface {
+	Sample() string
+	NewSecret() string
+}
+
 // Prober is implemented by providers that check a URL with a bodyless request (Mailchimp's
 // GET, Mandrill's HEAD): ingest answers those methods 200 once the connection exists.
 type Prober interface {
