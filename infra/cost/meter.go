@@ -3,6 +3,7 @@ package cost
 import (
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -40,8 +41,9 @@ type Tally struct {
 	ConditionFailed int
 	// Indexes are the units each global secondary index took, included in Write or Read.
 	Indexes map[string]float64
-	// Cold counts KMS calls that were a process's first (a cold container).
-	Cold int
+	// First counts KMS calls that were a process's first for their secret (a cold container,
+	// or one that had not opened that secret yet); the rest are repeats.
+	First int
 }
 
 // Meter adds up a run's AWS calls (CallStat lines), Lambda invocations and HTTP API requests.
@@ -54,12 +56,12 @@ type Meter struct {
 
 	mu      sync.Mutex
 	rows    map[Key]*Tally
-	kmsSeen map[int]bool
+	kmsSeen map[string]bool
 }
 
 func (m *Meter) tally(k Key) *Tally {
 	if m.rows == nil {
-		m.rows, m.kmsSeen = map[Key]*Tally{}, map[int]bool{}
+		m.rows, m.kmsSeen = map[Key]*Tally{}, map[string]bool{}
 	}
 	t := m.rows[k]
 	if t == nil {
@@ -94,10 +96,11 @@ func (m *Meter) Call(s awsenv.CallStat) {
 		t.Write++
 	}
 	if s.Service == "KMS" {
-		if !m.kmsSeen[s.Pid] {
-			t.Cold++
+		seen := strconv.Itoa(s.Pid) + "/" + s.Context
+		if !m.kmsSeen[seen] {
+			t.First++
 		}
-		m.kmsSeen[s.Pid] = true
+		m.kmsSeen[seen] = true
 	}
 }
 

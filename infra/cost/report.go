@@ -35,7 +35,7 @@ type Result struct {
 type Totals struct {
 	DynamoDBCalls, DynamoDBWrites float64
 	WriteUnits, ReadUnits         float64
-	SQSCalls, KMSCalls, KMSWarm   float64
+	SQSCalls, KMSCalls, KMSRepeat float64
 	LambdaRequests, APIRequests   float64
 	Dollars                       float64
 }
@@ -57,7 +57,7 @@ func (r Result) Totals() Totals {
 			t.SQSCalls += row.Calls
 		case "KMS":
 			t.KMSCalls += row.Calls
-			t.KMSWarm += row.Calls - float64(row.Cold)
+			t.KMSRepeat += row.Calls - float64(row.First)
 		case ServiceLambda:
 			t.LambdaRequests += row.Calls
 		case ServiceHTTPAPI:
@@ -73,7 +73,7 @@ func (t Totals) PerEvent(events int) Totals {
 	return Totals{
 		DynamoDBCalls: t.DynamoDBCalls / d, DynamoDBWrites: t.DynamoDBWrites / d,
 		WriteUnits: t.WriteUnits / d, ReadUnits: t.ReadUnits / d,
-		SQSCalls: t.SQSCalls / d, KMSCalls: t.KMSCalls / d, KMSWarm: t.KMSWarm / d,
+		SQSCalls: t.SQSCalls / d, KMSCalls: t.KMSCalls / d, KMSRepeat: t.KMSRepeat / d,
 		LambdaRequests: t.LambdaRequests / d, APIRequests: t.APIRequests / d,
 		Dollars: t.Dollars / d,
 	}
@@ -107,8 +107,8 @@ func (r Result) Print(w io.Writer) {
 			row.Calls/events, units(row.Write/events), units(row.Read/events), row.Dollars(r.Prices)/events*1e6)
 	}
 	t := r.Totals().PerEvent(r.Events)
-	fmt.Fprintf(w, "  total: DynamoDB writes %.2f, write units %.2f, read units %.2f, SQS calls %.2f, KMS calls %.3f (%.3f in warm containers), Lambda requests %.2f, HTTP API requests %.2f → $%.2f per million events\n",
-		t.DynamoDBWrites, t.WriteUnits, t.ReadUnits, t.SQSCalls, t.KMSCalls, t.KMSWarm, t.LambdaRequests, t.APIRequests, t.DollarsPerMillion())
+	fmt.Fprintf(w, "  total: DynamoDB writes %.2f, write units %.2f, read units %.2f, SQS calls %.2f, KMS calls %.3f (%.3f opening a secret its container had opened before), Lambda requests %.2f, HTTP API requests %.2f → $%.2f per million events\n",
+		t.DynamoDBWrites, t.WriteUnits, t.ReadUnits, t.SQSCalls, t.KMSCalls, t.KMSRepeat, t.LambdaRequests, t.APIRequests, t.DollarsPerMillion())
 	fmt.Fprintf(w, "  (x✗: conditional writes refused, one write unit each; %s rows: the event source mapping's receive and delete, one each per batch)\n", ESMPrefix)
 	if r.Proxy != nil {
 		r.printCheck(w)

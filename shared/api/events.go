@@ -1,11 +1,8 @@
 package api
 
 import (
-	"bytes"
-	"compress/gzip"
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"time"
 	"unicode/utf8"
@@ -86,10 +83,7 @@ func (s *Server) registerEvents() {
 			if err != nil {
 				return nil, s.fail(ctx, err)
 			}
-			raw, err := gunzip(ev.RawGzip)
-			if err != nil {
-				return nil, s.fail(ctx, err)
-			}
+			raw := ev.Raw
 			view.Payload, view.PayloadEncoding = string(raw), "text"
 			if !utf8.Valid(raw) {
 				view.Payload, view.PayloadEncoding = encodeBase64(raw), "base64"
@@ -171,15 +165,4 @@ func eventView(ctx context.Context, ev store.Event) (Event, error) {
 		return Event{}, err
 	}
 	return Event{ID: ev.ID, Type: ev.Type, Time: utc(ev.Time), Status: ev.Status, Envelope: env, ReceivedAt: utc(ev.ReceivedAt)}, nil
-}
-
-func gunzip(b []byte) ([]byte, error) {
-	if len(b) == 0 {
-		return nil, nil
-	}
-	zr, err := gzip.NewReader(bytes.NewReader(b))
-	if err != nil {
-		return nil, err
-	}
-	return io.ReadAll(zr)
 }

@@ -1,7 +1,10 @@
 package awsenv
 
 import (
+	"maps"
 	"reflect"
+	"slices"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -45,6 +48,26 @@ func tableOf(params any) string {
 		}
 	}
 	return ""
+}
+
+// contextOf names what a KMS call's encryption context binds it to (the secret's tenant and
+// resource), so a meter can tell a container's first opening of a secret from a repeat.
+func contextOf(params any) string {
+	v := reflect.ValueOf(params)
+	if v.Kind() != reflect.Pointer || v.IsNil() || v.Elem().Kind() != reflect.Struct {
+		return ""
+	}
+	f := v.Elem().FieldByName("EncryptionContext")
+	if !f.IsValid() {
+		return ""
+	}
+	m, _ := f.Interface().(map[string]string)
+	keys := slices.Sorted(maps.Keys(m))
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + "=" + m[k]
+	}
+	return strings.Join(parts, ",")
 }
 
 // capacityOf reads the consumed capacity a DynamoDB output reports. An operation is a read

@@ -36,6 +36,8 @@ type CallStat struct {
 	// consumed (every DynamoDB call asks for it while stats are kept).
 	Table    string    `json:"table,omitempty"`
 	Capacity *Capacity `json:"cap,omitempty"`
+	// Context is a KMS call's encryption context (the secret's tenant and resource ids).
+	Context string `json:"ctx,omitempty"`
 }
 
 type callStats struct {
@@ -97,6 +99,9 @@ func CallStats(w io.Writer, function string, pid int) func(*middleware.Stack) er
 					Micros: time.Since(start).Microseconds(), Attempts: stats.attempts,
 					Throttles: stats.throttles, ServerErrors: stats.serverErrors, Err: errorCode(err)}
 				stats.mu.Unlock()
+				if service == "KMS" {
+					line.Context = contextOf(in.Parameters)
+				}
 				if dynamo {
 					line.Table = tableOf(in.Parameters)
 					if c := capacityOf(op, out.Result); c.Write+c.Read > 0 {

@@ -78,7 +78,7 @@ type SubscriptionHealth interface {
 
 // EventStore reads events and stores the ones deliveries emit.
 type EventStore interface {
-	Get(ctx context.Context, id string) (store.Event, error)
+	GetEventually(ctx context.Context, id string) (store.Event, error)
 	PutNew(ctx context.Context, ev store.Event) (store.Event, bool, error)
 }
 

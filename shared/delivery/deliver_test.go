@@ -1,11 +1,14 @@
 package delivery_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +20,7 @@ import (
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 	svix "github.com/svix/svix-webhooks/go"
 
+	"github.com/wedsync/webhooks/shared/awsenv"
 	"github.com/wedsync/webhooks/shared/delivery"
 	"github.com/wedsync/webhooks/shared/envelope"
 	"github.com/wedsync/webhooks/shared/secrets"
@@ -429,5 +433,42 @@ func TestSecretCacheSeesRotation(t *testing.T) {
 	verifyBoth(t, secret, got[2])
 	if n := rec.Calls()["Decrypt"]; n != 1 {
 		t.Fatalf("the rotated set was opened with %d KMS calls, want 1", n)
+	}
+}
+
+// TestWriteUnitsOfADelivery: with the indexes sized for cost, a delivery costs five write
+// units of its own — created (the item, its subscription index entry and its due index
+// entry), leased (the item alone: the indexes project no lease), released (the item, and its
+// due entry removed) — and two for its endpoint's count of attempts under way (claim and
+// free, in the rate-limit table). Nothing else is written.
+func TestWriteUnitsOfADelivery(t *testing.T) {
+	var buf bytes.Buffer
+	r := newRig(t, awsenv.CallStats(&buf, "test", 1))
+	hook := newSubscriber(t)
+	sub, _ := r.subscribe(hook.URL, []string{"*"})
+	env := r.event("evt_units_seed", "booking.created")
+	r.deliverNow(delivery.DeliveryID(env.ID, sub.ID, 0))
+	buf.Reset()
+	env = r.event("evt_units", "booking.created")
+	r.deliverNow(delivery.DeliveryID(env.ID, sub.ID, 0))
+	var writes []string
+	if _, err := awsenv.ReadCallStats(&buf, func(s awsenv.CallStat) {
+		if s.Capacity == nil || s.Capacity.Write == 0 || s.Table == r.tables["events"] {
+			return
+		}
+		ix := slices.Sorted(maps.Keys(s.Capacity.Indexes))
+		writes = append(writes, fmt.Sprintf("%s %s %g %v", s.Op, strings.SplitN(s.Table, "-", 2)[0], s.Capacity.Write, ix))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"PutItem deliveries 3 [by_subscription due]",
+		"UpdateItem deliveries 1 []",
+		"UpdateItem rate_limits 1 []",
+		"UpdateItem deliveries 2 [due]",
+		"UpdateItem rate_limits 1 []",
+	}
+	if !slices.Equal(writes, want) {
+		t.Fatalf("writes of a delivery:\n got %q\nwant %q", writes, want)
 	}
 }

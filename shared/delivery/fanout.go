@@ -9,9 +9,9 @@ import (
 	"github.com/wedsync/webhooks/shared/store"
 )
 
-// SubscriptionLister lists a tenant's subscriptions.
+// SubscriptionLister lists what routing an event needs of a tenant's subscriptions.
 type SubscriptionLister interface {
-	ListByTenant(ctx context.Context, tenantID, cursor string, limit int32, keep func(store.Subscription) bool) (store.Page[store.Subscription], error)
+	ListRouting(ctx context.Context, tenantID, cursor string, limit int32, keep func(store.Subscription) bool) (store.Page[store.Subscription], error)
 }
 
 // DeliveryCreator creates delivery records idempotently.
@@ -61,7 +61,7 @@ func (f *Fanout) Apply(ctx context.Context, ev envelope.Envelope) error {
 	var subs []store.Subscription
 	cursor := ""
 	for {
-		page, err := f.Subscriptions.ListByTenant(ctx, ev.TenantID, cursor, 100, func(s store.Subscription) bool { return Matches(s, ev) })
+		page, err := f.Subscriptions.ListRouting(ctx, ev.TenantID, cursor, 100, func(s store.Subscription) bool { return Matches(s, ev) })
 		if err != nil {
 			return err
 		}

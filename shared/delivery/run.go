@@ -65,7 +65,7 @@ func (h *Deliver) run(ctx context.Context, d store.Delivery, now time.Time) run 
 			return h.hold(d, now, next, d.Holds)
 		}
 	}
-	ev, err := h.Events.Get(ctx, d.EventID)
+	ev, err := h.Events.GetEventually(ctx, d.EventID)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return h.fail(d, "the event no longer exists (past its retention)")

@@ -53,7 +53,7 @@ func TestStripeEndToEnd(t *testing.T) {
 		data.Amount == nil || *data.Amount != 250000 || data.Currency != "GBP" || data.PaymentID != "pi_3QaB1cDeFgHiJkLm0xYz1234" {
 		t.Fatalf("envelope %s", ev.Envelope)
 	}
-	if ev.ExpiresAt.IsZero() || len(ev.RawGzip) == 0 {
+	if ev.ExpiresAt.IsZero() || len(ev.Raw) == 0 {
 		t.Fatalf("stored event lacks TTL or raw body: %+v", ev)
 	}
 

@@ -21,7 +21,7 @@ const concurrency = 10
 
 // EventStore reads events and records that they were processed.
 type EventStore interface {
-	Get(ctx context.Context, id string) (store.Event, error)
+	GetEventually(ctx context.Context, id string) (store.Event, error)
 	MarkProcessed(ctx context.Context, id string, at time.Time) error
 }
 
@@ -84,7 +84,7 @@ func (h *Handler) Handle(ctx context.Context, batch events.SQSEvent) (events.SQS
 }
 
 func (h *Handler) processEvent(ctx context.Context, id string) error {
-	ev, err := h.Events.Get(ctx, id)
+	ev, err := h.Events.GetEventually(ctx, id)
 	if err != nil {
 		return err
 	}

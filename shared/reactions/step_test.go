@@ -19,8 +19,9 @@ import (
 	"github.com/wedsync/webhooks/shared/testenv"
 )
 
-// TestProcessRunsReactionsOnce: processing a booking stores and queues its three children;
-// a redelivery of the parent adds none, and the children trigger nothing themselves.
+// TestProcessRunsReactionsOnce: processing a booking stores and queues its three children,
+// outside the index of unprocessed events; a redelivery of the parent adds none, and the
+// children trigger nothing themselves.
 func TestProcessRunsReactionsOnce(t *testing.T) {
 	cfg := testenv.Config(testenv.CallTimeout)
 	db := testenv.DynamoDB(t, cfg)
@@ -71,6 +72,11 @@ func TestProcessRunsReactionsOnce(t *testing.T) {
 	children := drain()
 	if len(children) != 3 {
 		t.Fatalf("%d children queued, want 3", len(children))
+	}
+	// The parent stayed unprocessed until its children were queued: they need no entry in
+	// the index of unprocessed events (two index writes each).
+	if pending, err := evs.ListUnprocessed(ctx, t0.Add(time.Hour), 10); err != nil || len(pending) != 0 {
+		t.Fatalf("unprocessed events indexed once the parent is processed: %v %v", pending, err)
 	}
 	for _, id := range children {
 		child, err := evs.Get(ctx, id)

@@ -43,7 +43,7 @@ func (c *Cache) Open(ctx context.Context, sealer Sealer, scope Scope, sealed str
 	}
 	key := sha256.Sum256([]byte(scope.TenantID + "\x00" + scope.ResourceID + "\x00" + sealed))
 	c.mu.Lock()
-	if e, ok := c.entries[key]; ok && !now.Before(e.opened) && now.Sub(e.opened) < ttl {
+	if e, ok := c.entries[key]; ok && fresh(now.Sub(e.opened), ttl) {
 		c.mu.Unlock()
 		return e.set, nil
 	}
@@ -87,7 +87,7 @@ func (c *Cache) evict(now time.Time, ttl time.Duration) {
 	var oldestAt time.Time
 	dropped := false
 	for k, e := range c.entries {
-		if now.Sub(e.opened) >= ttl || now.Before(e.opened) {
+		if !fresh(now.Sub(e.opened), ttl) {
 			delete(c.entries, k)
 			dropped = true
 			continue
@@ -100,3 +100,8 @@ func (c *Cache) evict(now time.Time, ttl time.Duration) {
 		delete(c.entries, oldest)
 	}
 }
+
+// fresh tells whether an entry of that age is still good. The callers' clocks are read
+// before their calls reach the cache, so a set opened for one run may look a little younger
+// than another's now: an age below zero is fresh too, within ttl.
+func fresh(age, ttl time.Duration) bool { return age < ttl && age > -ttl }

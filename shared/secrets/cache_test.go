@@ -25,8 +25,8 @@ func (c *countingSealer) Open(ctx context.Context, scope secrets.Scope, sealed s
 }
 
 // TestCacheOpensOnceForConcurrentMisses: a batch of deliveries to one subscription that all
-// miss at once costs one opening (one KMS call), not one each; a new sealed value (a
-// rotation) is opened again at once.
+// miss at once costs one opening (one KMS call), not one each, and so does a run whose clock
+// was read just before the opening; a new sealed value (a rotation) is opened again at once.
 func TestCacheOpensOnceForConcurrentMisses(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
@@ -61,6 +61,9 @@ func TestCacheOpensOnceForConcurrentMisses(t *testing.T) {
 	set, err := cache.Open(ctx, sealer, scope, rotated, now, time.Minute)
 	if err != nil || len(set.Secrets(now)) != 2 || sealer.opened.Load() != 2 {
 		t.Fatalf("the rotated set: %v, %v, opened %d times in all", set, err, sealer.opened.Load())
+	}
+	if _, err := cache.Open(ctx, sealer, scope, rotated, now.Add(-time.Second), time.Minute); err != nil || sealer.opened.Load() != 2 {
+		t.Fatalf("a run whose clock was read before the opening should find the set: %v, opened %d times", err, sealer.opened.Load())
 	}
 	if _, err := cache.Open(ctx, sealer, scope, rotated, now.Add(time.Minute), time.Minute); err != nil || sealer.opened.Load() != 3 {
 		t.Fatalf("after its TTL the set is opened again: %v, opened %d times", err, sealer.opened.Load())

@@ -17,7 +17,9 @@ const (
 	ConnectionDisabled = "disabled"
 )
 
-// IndexByTenant is the index of connections and subscriptions by tenant, oldest first.
+// IndexByTenant is the index of connections, subscriptions and API keys by tenant, oldest
+// first. The connections' projects their keys alone (never their sealed secrets), the
+// subscriptions' what matching an event needs, the API keys' every attribute.
 const IndexByTenant = "by_tenant"
 
 // Connection is a tenant's link to one provider: where its webhooks arrive and the sealed
@@ -113,12 +115,20 @@ func (c *Connections) Delete(ctx context.Context, tenantID, id string) error {
 
 // ListByTenant returns up to limit of a tenant's connections, oldest first, from cursor.
 func (c *Connections) ListByTenant(ctx context.Context, tenantID, cursor string, limit int32) (Page[Connection], error) {
-	items, next, err := queryByTenant(ctx, c.DB, c.Table, tenantID, cursor, limit)
+	keys, next, err := queryByTenant(ctx, c.DB, c.Table, tenantID, cursor, limit)
+	if err != nil {
+		return Page[Connection]{}, fmt.Errorf("list connections: %w", err)
+	}
+	ids := make([]string, len(keys))
+	for i, k := range keys {
+		ids[i] = getS(k, "id")
+	}
+	items, err := batchGet(ctx, c.DB, c.Table, "id", ids)
 	if err != nil {
 		return Page[Connection]{}, fmt.Errorf("list connections: %w", err)
 	}
 	page := Page[Connection]{Next: next}
-	for _, item := range items {
+	for _, item := range inOrder(ids, items) {
 		page.Items = append(page.Items, connectionFromItem(item))
 	}
 	return page, nil
@@ -171,7 +181,7 @@ func deleteOwned(ctx context.Context, db DynamoDB, table, what, tenantID, id str
 	return nil
 }
 
-// queryByTenant pages through the by_tenant index.
+// queryByTenant pages through the by_tenant index; the items hold what it projects.
 func queryByTenant(ctx context.Context, db DynamoDB, table, tenantID, cursor string, limit int32) ([]map[string]types.AttributeValue, string, error) {
 	start, err := decodeCursor(cursor)
 	if err != nil {

@@ -165,7 +165,8 @@ func (t *Deliveries) Get(ctx context.Context, id string) (Delivery, error) {
 	return deliveryFromItem(out.Item)
 }
 
-// ListBySubscription returns up to limit of a subscription's deliveries, newest first.
+// ListBySubscription returns up to limit of a subscription's deliveries, newest first. The
+// index holds their keys alone, so leasing and releasing a delivery never rewrites it.
 func (t *Deliveries) ListBySubscription(ctx context.Context, subscriptionID, cursor string, limit int32) (Page[Delivery], error) {
 	start, err := decodeCursor(cursor)
 	if err != nil {
@@ -183,8 +184,16 @@ func (t *Deliveries) ListBySubscription(ctx context.Context, subscriptionID, cur
 	if err != nil {
 		return Page[Delivery]{}, fmt.Errorf("list deliveries of %s: %w", subscriptionID, err)
 	}
+	ids := make([]string, len(out.Items))
+	for i, k := range out.Items {
+		ids[i] = getS(k, "id")
+	}
+	items, err := batchGet(ctx, t.DB, t.Table, "id", ids)
+	if err != nil {
+		return Page[Delivery]{}, fmt.Errorf("list deliveries of %s: %w", subscriptionID, err)
+	}
 	page := Page[Delivery]{Next: encodeCursor(out.LastEvaluatedKey)}
-	for _, item := range out.Items {
+	for _, item := range inOrder(ids, items) {
 		d, err := deliveryFromItem(item)
 		if err != nil {
 			return Page[Delivery]{}, err

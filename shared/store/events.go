@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -26,6 +27,7 @@ const (
 	// index's keys cannot change in place (the one before it, "unprocessed", was sorted by
 	// receipt time).
 	IndexUnprocessed = "unprocessed_sweep"
+	// IndexCorrelation holds the derived events of each correlation id (the root is its id).
 	IndexCorrelation = "by_correlation"
 )
 
@@ -35,7 +37,7 @@ const PendingShards = 4
 // MaxItemBytes is DynamoDB's item size limit.
 const MaxItemBytes = 400 * 1024
 
-// Event is a stored event: its envelope and, gzipped, the raw body it came from.
+// Event is a stored event: its envelope and the raw body it came from.
 type Event struct {
 	ID            string
 	TenantID      string
@@ -46,11 +48,18 @@ type Event struct {
 	Time          time.Time
 	// Envelope is the normalized CloudEvents JSON.
 	Envelope []byte
-	// RawGzip is the provider's raw body, gzipped.
-	RawGzip     []byte
+	// Raw is the provider's raw body; nil for the events we derive or emit.
+	Raw []byte
+	// Body is Envelope and Raw as stored (EncodeBody); PutNew encodes them when it is nil.
+	Body        []byte
 	ReceivedAt  time.Time
 	ProcessedAt time.Time
 	ExpiresAt   time.Time
+	// Covered events stay out of the index of unprocessed events, because whatever stores
+	// them stays unprocessed itself until they are queued: a reaction's child, whose parent
+	// is processed again until its children are on the queue. Each event the index holds
+	// costs two index writes (in when stored, out when processed).
+	Covered bool
 }
 
 // Events is the events table.
@@ -70,33 +79,45 @@ func pendingShard(id string) int64 {
 }
 
 // ItemSize estimates the stored size of ev, in bytes, the way DynamoDB counts it closely
-// enough to refuse what cannot fit.
+// enough to refuse what cannot fit: from its Body when encoded, else from the envelope and
+// the raw body as they are.
 func ItemSize(ev Event) int {
 	const overhead = 512
-	return overhead + len(ev.ID)*2 + len(ev.TenantID) + len(ev.ConnectionID) + len(ev.Type) +
-		len(ev.CorrelationID) + len(ev.Envelope) + len(ev.RawGzip)
+	body := len(ev.Body)
+	if ev.Body == nil {
+		body = len(ev.Envelope) + len(ev.Raw)
+	}
+	return overhead + len(ev.ID)*2 + len(ev.TenantID) + len(ev.ConnectionID) + len(ev.Type) + len(ev.CorrelationID) + body
 }
 
 // PutNew stores ev with status received unless an event with its id exists. It is the
 // idempotency protocol's one write: when the id exists it returns the stored event and
 // duplicate true, without changing it.
 func (e *Events) PutNew(ctx context.Context, ev Event) (existing Event, duplicate bool, err error) {
-	item := map[string]types.AttributeValue{
-		"id":             s(ev.ID),
-		"tenant_id":      s(ev.TenantID),
-		"connection_id":  s(ev.ConnectionID),
-		"type":           s(ev.Type),
-		"correlation_id": s(ev.CorrelationID),
-		"status":         s(StatusReceived),
-		"time":           s(ev.Time.UTC().Format(time.RFC3339Nano)),
-		"tenant_sort":    s(tenantSortKey(ev.Time, ev.ID)),
-		"envelope":       s(string(ev.Envelope)),
-		"received_at":    n(millis(ev.ReceivedAt)),
-		"pending_shard":  n(pendingShard(ev.ID)),
-		"sweep_at":       n(millis(ev.ReceivedAt)),
+	body := ev.Body
+	if body == nil {
+		if body, err = EncodeBody(ev.Envelope, ev.Raw); err != nil {
+			return Event{}, false, err
+		}
 	}
-	if len(ev.RawGzip) > 0 {
-		item["raw"] = &types.AttributeValueMemberB{Value: ev.RawGzip}
+	item := map[string]types.AttributeValue{
+		"id":            s(ev.ID),
+		"tenant_id":     s(ev.TenantID),
+		"connection_id": s(ev.ConnectionID),
+		"type":          s(ev.Type),
+		"status":        s(StatusReceived),
+		"time":          s(ev.Time.UTC().Format(time.RFC3339Nano)),
+		"tenant_sort":   s(tenantSortKey(ev.Time, ev.ID)),
+		"body":          &types.AttributeValueMemberB{Value: body},
+		"received_at":   n(millis(ev.ReceivedAt)),
+	}
+	// The correlation index holds the events that descend from another: a root event's
+	// correlation id is its own id, so the root is found by its key.
+	if ev.CorrelationID != "" && ev.CorrelationID != ev.ID {
+		item["correlation_id"] = s(ev.CorrelationID)
+	}
+	if !ev.Covered {
+		item["pending_shard"], item["sweep_at"] = n(pendingShard(ev.ID)), n(millis(ev.ReceivedAt))
 	}
 	if !ev.ExpiresAt.IsZero() {
 		item["expires_at"] = n(ev.ExpiresAt.Unix())
@@ -130,6 +151,25 @@ func (e *Events) Get(ctx context.Context, id string) (Event, error) {
 	}
 	if out.Item == nil {
 		return Event{}, fmt.Errorf("event %s: %w", id, ErrNotFound)
+	}
+	return eventFromItem(out.Item), nil
+}
+
+// GetEventually loads an event with an eventually consistent read, which costs half a
+// consistent one, and reads consistently only when that finds nothing. An event is written
+// once before anything that reads it this way is queued, so the cheap read sees it whole
+// or not at all; its status may lag, which process tolerates (processing is idempotent)
+// and deliver ignores. ErrNotFound when there is none.
+func (e *Events) GetEventually(ctx context.Context, id string) (Event, error) {
+	out, err := e.DB.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: aws.String(e.Table),
+		Key:       map[string]types.AttributeValue{"id": s(id)},
+	})
+	if err != nil {
+		return Event{}, fmt.Errorf("get event %s: %w", id, err)
+	}
+	if out.Item == nil {
+		return e.Get(ctx, id)
 	}
 	return eventFromItem(out.Item), nil
 }
@@ -178,7 +218,8 @@ func (e *Events) NextReplay(ctx context.Context, id string) (int, error) {
 }
 
 // ListByTenant returns up to limit of a tenant's events matching f, newest first, from
-// cursor ("" for the first page).
+// cursor ("" for the first page). The index holds each event's keys and type; the events
+// are read whole from the table.
 func (e *Events) ListByTenant(ctx context.Context, tenantID string, f EventFilter, cursor string, limit int32) (Page[Event], error) {
 	start, err := decodeCursor(cursor)
 	if err != nil {
@@ -221,7 +262,15 @@ func (e *Events) ListByTenant(ctx context.Context, tenantID string, f EventFilte
 		if err != nil {
 			return Page[Event]{}, fmt.Errorf("list events of tenant %s: %w", tenantID, err)
 		}
-		for _, item := range out.Items {
+		ids := make([]string, len(out.Items))
+		for i, k := range out.Items {
+			ids[i] = getS(k, "id")
+		}
+		items, err := batchGet(ctx, e.DB, e.Table, "id", ids)
+		if err != nil {
+			return Page[Event]{}, fmt.Errorf("list events of tenant %s: %w", tenantID, err)
+		}
+		for _, item := range inOrder(ids, items) {
 			page.Items = append(page.Items, eventFromItem(item))
 		}
 		start = out.LastEvaluatedKey
@@ -239,12 +288,16 @@ func eventFromItem(item map[string]types.AttributeValue) Event {
 		TenantID:      getS(item, "tenant_id"),
 		ConnectionID:  getS(item, "connection_id"),
 		Type:          getS(item, "type"),
-		CorrelationID: getS(item, "correlation_id"),
+		CorrelationID: cmp.Or(getS(item, "correlation_id"), getS(item, "id")),
 		Status:        getS(item, "status"),
-		Envelope:      []byte(getS(item, "envelope")),
-		RawGzip:       getB(item, "raw"),
 		ReceivedAt:    fromMillis(getN(item, "received_at")),
 		ProcessedAt:   fromMillis(getN(item, "processed_at")),
+	}
+	if body := getB(item, "body"); body != nil {
+		ev.Envelope, ev.Raw, _ = DecodeBody(body)
+	} else {
+		// Stored before bodies were: the envelope as text and the raw body gzipped apart.
+		ev.Envelope, ev.Raw = []byte(getS(item, "envelope")), gunzip(getB(item, "raw"))
 	}
 	ev.Time, _ = time.Parse(time.RFC3339Nano, getS(item, "time"))
 	if exp := getN(item, "expires_at"); exp > 0 {

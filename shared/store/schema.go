@@ -18,12 +18,18 @@ type Table struct {
 // Tables lists every table the store uses.
 func Tables() []Table {
 	return []Table{
-		{Name: "connections", Create: byTenantTable},
+		{Name: "connections", Create: func(name string) *dynamodb.CreateTableInput {
+			return withTenantIndex(keyedTable(name, "id"), keysOnly())
+		}},
 		{Name: "events", TTLAttribute: "expires_at", Create: eventsTable},
-		{Name: "subscriptions", Create: byTenantTable},
+		{Name: "subscriptions", Create: func(name string) *dynamodb.CreateTableInput {
+			return withTenantIndex(keyedTable(name, "id"), including(RoutingAttributes...))
+		}},
 		{Name: "deliveries", TTLAttribute: "expires_at", Create: deliveriesTable},
 		{Name: "rate_limits", TTLAttribute: "expires_at", Create: func(name string) *dynamodb.CreateTableInput { return keyedTable(name, "bucket") }},
-		{Name: "api_keys", Create: func(name string) *dynamodb.CreateTableInput { return withTenantIndex(keyedTable(name, "key_hash")) }},
+		{Name: "api_keys", Create: func(name string) *dynamodb.CreateTableInput {
+			return withTenantIndex(keyedTable(name, "key_hash"), &types.Projection{ProjectionType: types.ProjectionTypeAll})
+		}},
 		{Name: "idempotency_keys", TTLAttribute: "expires_at", Create: func(name string) *dynamodb.CreateTableInput { return keyedTable(name, "scope") }},
 		{Name: "credentials", Create: credentialsTable},
 		{Name: "actions", TTLAttribute: "expires_at", Create: func(name string) *dynamodb.CreateTableInput { return keyedTable(name, "id") }},
@@ -47,19 +53,25 @@ func keyedTable(name, hashKey string) *dynamodb.CreateTableInput {
 	}
 }
 
-// byTenantTable is keyed by id, with an index of each tenant's items oldest first.
-func byTenantTable(name string) *dynamodb.CreateTableInput {
-	return withTenantIndex(keyedTable(name, "id"))
+// keysOnly and including are index projections. Indexes are sized for cost: a write to an
+// item copies what its indexes project, so they project keys or the few attributes their
+// queries need, and lists read the items themselves (never a sealed secret in an index).
+func keysOnly() *types.Projection {
+	return &types.Projection{ProjectionType: types.ProjectionTypeKeysOnly}
 }
 
-// withTenantIndex adds the index of each tenant's items, oldest first.
-func withTenantIndex(in *dynamodb.CreateTableInput) *dynamodb.CreateTableInput {
+func including(attrs ...string) *types.Projection {
+	return &types.Projection{ProjectionType: types.ProjectionTypeInclude, NonKeyAttributes: attrs}
+}
+
+// withTenantIndex adds the index of each tenant's items, oldest first, projecting p.
+func withTenantIndex(in *dynamodb.CreateTableInput, p *types.Projection) *dynamodb.CreateTableInput {
 	in.AttributeDefinitions = append(in.AttributeDefinitions,
 		attr("tenant_id", types.ScalarAttributeTypeS), attr("created_sort", types.ScalarAttributeTypeS))
 	in.GlobalSecondaryIndexes = []types.GlobalSecondaryIndex{{
 		IndexName:  aws.String(IndexByTenant),
 		KeySchema:  []types.KeySchemaElement{key("tenant_id", types.KeyTypeHash), key("created_sort", types.KeyTypeRange)},
-		Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
+		Projection: p,
 	}}
 	return in
 }
@@ -82,17 +94,17 @@ func eventsTable(name string) *dynamodb.CreateTableInput {
 			{
 				IndexName:  aws.String(IndexTenantTime),
 				KeySchema:  []types.KeySchemaElement{key("tenant_id", types.KeyTypeHash), key("tenant_sort", types.KeyTypeRange)},
-				Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
+				Projection: including("type"),
 			},
 			{
 				IndexName:  aws.String(IndexUnprocessed),
 				KeySchema:  []types.KeySchemaElement{key("pending_shard", types.KeyTypeHash), key("sweep_at", types.KeyTypeRange)},
-				Projection: &types.Projection{ProjectionType: types.ProjectionTypeInclude, NonKeyAttributes: []string{"sweeps"}},
+				Projection: including("sweeps"),
 			},
 			{
 				IndexName:  aws.String(IndexCorrelation),
 				KeySchema:  []types.KeySchemaElement{key("correlation_id", types.KeyTypeHash), key("received_at", types.KeyTypeRange)},
-				Projection: &types.Projection{ProjectionType: types.ProjectionTypeKeysOnly},
+				Projection: keysOnly(),
 			},
 		},
 	}
@@ -107,12 +119,12 @@ func deliveriesTable(name string) *dynamodb.CreateTableInput {
 		{
 			IndexName:  aws.String(IndexBySubscription),
 			KeySchema:  []types.KeySchemaElement{key("subscription_id", types.KeyTypeHash), key("sub_sort", types.KeyTypeRange)},
-			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
+			Projection: keysOnly(),
 		},
 		{
 			IndexName:  aws.String(IndexDue),
 			KeySchema:  []types.KeySchemaElement{key("due_shard", types.KeyTypeHash), key("next_attempt_at", types.KeyTypeRange)},
-			Projection: &types.Projection{ProjectionType: types.ProjectionTypeKeysOnly},
+			Projection: keysOnly(),
 		},
 	}
 	return in

@@ -117,8 +117,39 @@ func (t *Subscriptions) Delete(ctx context.Context, tenantID, id string) error {
 }
 
 // ListByTenant returns up to limit of a tenant's subscriptions that keep returns true for,
-// oldest first, from cursor.
+// oldest first, from cursor. keep sees only what the index projects: the id, tenant,
+// active, event types and source; the subscriptions it keeps are read whole.
 func (t *Subscriptions) ListByTenant(ctx context.Context, tenantID, cursor string, limit int32, keep func(Subscription) bool) (Page[Subscription], error) {
+	routing, err := t.ListRouting(ctx, tenantID, cursor, limit, keep)
+	if err != nil {
+		return Page[Subscription]{}, err
+	}
+	ids := make([]string, len(routing.Items))
+	for i, sub := range routing.Items {
+		ids[i] = sub.ID
+	}
+	items, err := batchGet(ctx, t.DB, t.Table, "id", ids)
+	if err != nil {
+		return Page[Subscription]{}, fmt.Errorf("list subscriptions: %w", err)
+	}
+	page := Page[Subscription]{Next: routing.Next}
+	for _, item := range inOrder(ids, items) {
+		var sub Subscription
+		if err := attributevalue.UnmarshalMap(item, &sub); err != nil {
+			return Page[Subscription]{}, fmt.Errorf("decode subscription: %w", err)
+		}
+		page.Items = append(page.Items, sub)
+	}
+	return page, nil
+}
+
+// RoutingAttributes are the attributes of a subscription its tenant's index projects: what
+// deciding whether it receives an event needs.
+var RoutingAttributes = []string{"active", "event_types", "source"}
+
+// ListRouting is ListByTenant without reading the subscriptions whole: each holds only its
+// id, tenant, active flag, event types and source. Fan-out needs no more.
+func (t *Subscriptions) ListRouting(ctx context.Context, tenantID, cursor string, limit int32, keep func(Subscription) bool) (Page[Subscription], error) {
 	var page Page[Subscription]
 	for {
 		items, next, err := queryByTenant(ctx, t.DB, t.Table, tenantID, cursor, limit-int32(len(page.Items)))

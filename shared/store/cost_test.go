@@ -1,0 +1,98 @@
+package store_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/wedsync/webhooks/shared/awsenv"
+	"github.com/wedsync/webhooks/shared/store"
+	"github.com/wedsync/webhooks/shared/testenv"
+)
+
+// capacities reads what CallStats wrote: per call, its operation and the units per index
+// ("" for the table itself).
+func capacities(t *testing.T, buf *bytes.Buffer) []map[string]float64 {
+	t.Helper()
+	var out []map[string]float64
+	if _, err := awsenv.ReadCallStats(buf, func(s awsenv.CallStat) {
+		units := map[string]float64{}
+		if c := s.Capacity; c != nil {
+			units[""] = c.Write + c.Read
+			for ix, u := range c.Indexes {
+				units[ix] = u
+				units[""] -= u
+			}
+		}
+		out = append(out, units)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	buf.Reset()
+	return out
+}
+
+// TestEventWritesCostTheirIndexesOnly: a provider's event (a 3 KB Stripe body) is stored in
+// two write units with one unit for each of the tenant index and the unprocessed index, and
+// marking it processed costs the item and the unprocessed index's removal, nothing in the
+// tenant index; a reaction's child is not in the unprocessed index (its parent covers it),
+// and only derived events are in the correlation index.
+func TestEventWritesCostTheirIndexesOnly(t *testing.T) {
+	ctx := context.Background()
+	var buf bytes.Buffer
+	db := testenv.DynamoDB(t, testenv.Config(testenv.CallTimeout, awsenv.CallStats(&buf, "test", 1)))
+	tables := testenv.Tables(t, db)
+	events := &store.Events{DB: db, Table: tables["events"]}
+	raw, err := os.ReadFile("../providers/stripe/testdata/payment_intent.succeeded.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := event("evt_cost_root", "tenant-a", t0)
+	root.Raw = raw
+	root.Envelope = []byte(`{"specversion":"1.0","id":"evt_cost_root","type":"payment.received","source":"wedsync/stripe","data":` +
+		`{"payment_id":"pi_3QaB1cDeFgHiJkLm0xYz1234","amount":250000,"currency":"GBP","customer_email":"alex.smith@example.com"}}`)
+	child := event("evt_cost_child", "tenant-a", t0)
+	child.CorrelationID, child.Type, child.Covered = root.ID, "email.send", true
+	buf.Reset()
+	for _, ev := range []store.Event{root, child} {
+		if _, dup, err := events.PutNew(ctx, ev); err != nil || dup {
+			t.Fatalf("put %s: %v %v", ev.ID, dup, err)
+		}
+	}
+	for _, id := range []string{root.ID, child.ID} {
+		if err := events.MarkProcessed(ctx, id, t0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := capacities(t, &buf)
+	want := []map[string]float64{
+		{"": 2, store.IndexTenantTime: 1, store.IndexUnprocessed: 1},
+		{"": 1, store.IndexTenantTime: 1, store.IndexCorrelation: 1},
+		{"": 2, store.IndexUnprocessed: 1},
+		{"": 1},
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("units per index of: put root, put child, mark root, mark child\n got %v\nwant %v", got, want)
+	}
+
+	out, err := db.Query(ctx, &dynamodb.QueryInput{TableName: aws.String(tables["events"]), IndexName: aws.String(store.IndexCorrelation),
+		KeyConditionExpression:    aws.String("correlation_id = :c"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":c": &types.AttributeValueMemberS{Value: root.ID}}})
+	if err != nil || len(out.Items) != 1 {
+		t.Fatalf("the correlation index should hold the child alone: %v %v", out.Items, err)
+	}
+	stored, err := events.Get(ctx, root.ID)
+	if err != nil || !bytes.Equal(stored.Raw, raw) || !bytes.Equal(stored.Envelope, root.Envelope) || stored.CorrelationID != root.ID {
+		t.Fatalf("the root read back: %v, %+v", err, stored)
+	}
+	page, err := events.ListByTenant(ctx, "tenant-a", store.EventFilter{Type: "email.send"}, "", 10)
+	if err != nil || len(page.Items) != 1 || page.Items[0].ID != child.ID || !bytes.Equal(page.Items[0].Envelope, child.Envelope) {
+		t.Fatalf("the list by type reads the events whole through the index of keys and types: %v, %+v", err, page.Items)
+	}
+}
