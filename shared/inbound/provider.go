@@ -2,6 +2,8 @@ package inbound
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"time"
 )
@@ -95,4 +97,12 @@ type Prober interface {
 // answers with one entry per event.
 type Batcher interface {
 	Batched() bool
+}
+
+// RandomKey returns 32 random bytes in enc, after prefix: the shape of most providers'
+// secrets (Seeder.NewSecret).
+func RandomKey(prefix string, enc *base64.Encoding) string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return prefix + enc.EncodeToString(b)
 }

@@ -1,7 +1,6 @@
 package calendly
 
 import (
-	"crypto/rand"
 	"encoding/base64"
 	"time"
 
@@ -18,9 +17,7 @@ func (Provider) Sample() string { return "invitee.created" }
 
 // NewSecret returns a fresh signing key.
 func (Provider) NewSecret() string {
-	b := make([]byte, 32)
-	_, _ = rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
+	return inbound.RandomKey("", base64.RawURLEncoding)
 }
 
 // Sign is what Calendly sends: the body with Calendly-Webhook-Signature made with the signing

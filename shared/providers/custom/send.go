@@ -1,7 +1,6 @@
 package custom
 
 import (
-	"crypto/rand"
 	"encoding/base64"
 	"strconv"
 	"time"
@@ -20,9 +19,7 @@ func (Provider) Sample() string { return "booking.created" }
 
 // NewSecret returns a fresh Standard Webhooks secret (whsec_…), as we issue one.
 func (Provider) NewSecret() string {
-	b := make([]byte, 32)
-	_, _ = rand.Read(b)
-	return stdwebhooks.SecretPrefix + base64.StdEncoding.EncodeToString(b)
+	return inbound.RandomKey(stdwebhooks.SecretPrefix, base64.StdEncoding)
 }
 
 // Sign is what a Standard Webhooks sender sends: the body with webhook-id msgID,

@@ -1,7 +1,6 @@
 package mailchimp
 
 import (
-	"crypto/rand"
 	"encoding/base64"
 	"net/url"
 	"time"
@@ -19,9 +18,7 @@ func (Provider) Sample() string { return "subscribe" }
 
 // NewSecret returns a fresh URL key (32 random bytes, base64url), as we issue one.
 func (Provider) NewSecret() string {
-	b := make([]byte, 32)
-	_, _ = rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
+	return inbound.RandomKey("", base64.RawURLEncoding)
 }
 
 // Sign is what Mailchimp sends: the form to the callback URL, which carries ?key=.

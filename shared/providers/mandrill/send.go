@@ -1,7 +1,6 @@
 package mandrill
 
 import (
-	"crypto/rand"
 	"encoding/base64"
 	"net/url"
 	"time"
@@ -19,9 +18,7 @@ func (Provider) Sample() string { return "events" }
 
 // NewSecret returns a fresh webhook key.
 func (Provider) NewSecret() string {
-	b := make([]byte, 32)
-	_, _ = rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
+	return inbound.RandomKey("", base64.RawURLEncoding)
 }
 
 // Sign is what Mandrill sends: the form with X-Mandrill-Signature over the URL as registered

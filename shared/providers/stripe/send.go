@@ -1,7 +1,6 @@
 package stripe
 
 import (
-	"crypto/rand"
 	"encoding/base64"
 	"time"
 
@@ -18,9 +17,7 @@ func (Provider) Sample() string { return "payment_intent.succeeded" }
 
 // NewSecret returns a fresh endpoint secret as Stripe shows one (whsec_…).
 func (Provider) NewSecret() string {
-	b := make([]byte, 32)
-	_, _ = rand.Read(b)
-	return "whsec_" + base64.StdEncoding.EncodeToString(b)
+	return inbound.RandomKey("whsec_", base64.StdEncoding)
 }
 
 // Sign is what Stripe sends: the body with Stripe-Signature made with secret at at.

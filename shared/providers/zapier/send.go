@@ -1,7 +1,6 @@
 package zapier
 
 import (
-	"crypto/rand"
 	"encoding/base64"
 	"time"
 
@@ -18,9 +17,7 @@ func (Provider) Sample() string { return "booking.updated" }
 
 // NewSecret returns a fresh connection secret, as we issue one (zap_…).
 func (Provider) NewSecret() string {
-	b := make([]byte, 32)
-	_, _ = rand.Read(b)
-	return "zap_" + base64.RawURLEncoding.EncodeToString(b)
+	return inbound.RandomKey("zap_", base64.RawURLEncoding)
 }
 
 // Sign is what a Zapier action sends: the body with the secret as a bearer token.
