@@ -12,10 +12,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
-
 	"github.com/wedsync/webhooks/infra/loadtest"
 	"github.com/wedsync/webhooks/infra/local"
 	"github.com/wedsync/webhooks/shared/awsenv"
@@ -308,7 +304,7 @@ func drain(ctx context.Context, stack *local.Stack, st local.State) bool {
 	quiet := 0
 	for {
 		events, deliveries, err := stores.Pending(ctx)
-		if err == nil && len(events)+len(deliveries) == 0 && queuesEmpty(ctx, stack.SQS, st) {
+		if err == nil && len(events)+len(deliveries) == 0 && stores.QueuesEmpty(ctx) {
 			if quiet++; quiet == 2 {
 				return true
 			}
@@ -321,25 +317,4 @@ func drain(ctx context.Context, stack *local.Stack, st local.State) bool {
 		case <-tick.C:
 		}
 	}
-}
-
-func queuesEmpty(ctx context.Context, client *sqs.Client, st local.State) bool {
-	for _, q := range []string{topology.QueueEvents, topology.QueueDeliveries, topology.QueueCommands} {
-		url, ok := st.Queues[q]
-		if !ok {
-			continue
-		}
-		out, err := client.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(url),
-			AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameAll}})
-		if err != nil {
-			return false
-		}
-		for _, a := range []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameApproximateNumberOfMessages,
-			sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible, sqstypes.QueueAttributeNameApproximateNumberOfMessagesDelayed} {
-			if v := out.Attributes[string(a)]; v != "" && v != "0" {
-				return false
-			}
-		}
-	}
-	return true
 }

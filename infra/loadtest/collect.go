@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/wedsync/webhooks/infra/local"
 	"github.com/wedsync/webhooks/shared/store"
@@ -120,6 +121,30 @@ func (s Stores) DLQ(ctx context.Context, queue string) ([]string, error) {
 		keys = append(keys, body.EventID+body.DeliveryID)
 	}
 	return keys, nil
+}
+
+// QueuesEmpty reports whether the events, deliveries and commands queues hold no message:
+// none visible, in flight or delayed. Work under way is on a queue until it is done, even
+// where no index shows it (a delivery before its first lease, an event queued normally).
+func (s Stores) QueuesEmpty(ctx context.Context) bool {
+	for _, q := range []string{topology.QueueEvents, topology.QueueDeliveries, topology.QueueCommands} {
+		url, ok := s.State.Queues[q]
+		if !ok {
+			continue
+		}
+		out, err := s.SQS.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(url),
+			AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameAll}})
+		if err != nil {
+			return false
+		}
+		for _, a := range []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameApproximateNumberOfMessages,
+			sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible, sqstypes.QueueAttributeNameApproximateNumberOfMessagesDelayed} {
+			if v := out.Attributes[string(a)]; v != "" && v != "0" {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // Pending lists the events not yet processed and the deliveries still live, from the

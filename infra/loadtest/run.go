@@ -209,15 +209,15 @@ func apiPost(ctx context.Context, st local.State, path string, body []byte, idem
 	return resp.StatusCode, json.Unmarshal(env.Data, out)
 }
 
-// drain waits until every stored event is processed and no delivery is live (or what is
-// left is in a DLQ), or ctx ends; it reports whether the stack drained.
+// drain waits until every stored event is processed, no delivery is live (or what is left
+// is in a DLQ) and the queues are empty, or ctx ends; it reports whether the stack drained.
 func drain(ctx context.Context, stores Stores) bool {
 	tick := time.NewTicker(2 * time.Second)
 	defer tick.Stop()
 	quiet := 0
 	for {
 		events, deliveries, err := stores.Pending(ctx)
-		if err == nil && len(events)+len(deliveries) <= 1000 && inDLQs(ctx, stores, events, deliveries) {
+		if err == nil && len(events)+len(deliveries) <= 1000 && inDLQs(ctx, stores, events, deliveries) && stores.QueuesEmpty(ctx) {
 			// Twice in a row, as a sparse index may lag the table.
 			if quiet++; quiet == 2 {
 				return true
