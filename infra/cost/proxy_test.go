@@ -59,7 +59,7 @@ func TestProxyConfirmsTheMeter(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := events.MarkProcessed(ctx, "evt_proxy_a", now); err != nil {
+	if err := events.MarkProcessed(ctx, "evt_proxy_a", now, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := events.GetEventually(ctx, "evt_proxy_b"); err != nil {

@@ -155,7 +155,7 @@ func TestCalendlySync(t *testing.T) {
 			t.Fatalf("a synced booking derives %v", derived)
 		}
 		bookings = append(bookings, b.BookingID)
-		if err := r.events.MarkProcessed(ctx, id, t0); err != nil {
+		if err := r.events.MarkProcessed(ctx, id, t0, time.Time{}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -34,10 +34,12 @@ const (
 	moveConcurrency = 10
 )
 
-// Sweeper finds events stored but not processed, and records that it queued them again.
+// Sweeper finds the events of the sweep index, records that it queued them again, and
+// takes the processed ones out.
 type Sweeper interface {
 	SweepUnprocessed(ctx context.Context, cutoff time.Time, budget int, from store.SweepCursor) ([]store.Swept, store.SweepCursor, error)
 	MoveSweep(ctx context.Context, found store.Swept, at time.Time) (bool, error)
+	LeaveSweep(ctx context.Context, found store.Swept) error
 }
 
 // DueLister lists live deliveries due by a time.
@@ -56,7 +58,8 @@ type EventBatchEnqueuer interface {
 }
 
 // Scheduler runs every minute: it queues deliveries whose next attempt is due and no
-// message carries (waits over 900 s, lost messages), and events stored but never queued.
+// message carries (waits over 900 s, lost messages), and the events of the sweep index
+// (stored but not queued, or failing on their last receives) until they are processed.
 // Each tick reads at most a budget of each, shared fairly among the indexes' shards; when
 // more is due it goes on next tick where this one stopped, so records that stay at the
 // head of an index cannot starve those behind them. An event it queues again is not
@@ -93,18 +96,25 @@ func (s *Scheduler) Handle(ctx context.Context, _ events.EventBridgeEvent) error
 	return errors.Join(errStuck, errDue)
 }
 
-// requeueStuck queues again the events whose sweep time is over StuckAfter ago and moves
-// each one's sweep time on by its next wait.
+// requeueStuck queues again the events of the sweep index whose sweep time is over
+// StuckAfter ago and moves each one's sweep time on by its next wait; the processed ones it
+// finds leave the index instead.
 func (s *Scheduler) requeueStuck(ctx context.Context, now time.Time) (int, error) {
-	found, next, err := s.Events.SweepUnprocessed(ctx, now.Add(-StuckAfter), budget(s.EventBudget, DefaultEventBudget), s.eventCursor)
+	swept, next, err := s.Events.SweepUnprocessed(ctx, now.Add(-StuckAfter), budget(s.EventBudget, DefaultEventBudget), s.eventCursor)
 	if err != nil {
 		return 0, err
 	}
 	s.eventCursor = next
-	ids := make([]string, len(found))
-	for i, f := range found {
-		ids[i] = f.ID
+	var found, done []store.Swept
+	var ids []string
+	for _, f := range swept {
+		if f.Processed {
+			done = append(done, f)
+		} else {
+			found, ids = append(found, f), append(ids, f.ID)
+		}
 	}
+	errLeave := s.leaveSweep(ctx, done)
 	errQueue := s.EventsQueue.EnqueueAll(ctx, ids)
 	failed := map[string]bool{}
 	var partial *queue.NotEnqueuedError
@@ -113,7 +123,7 @@ func (s *Scheduler) requeueStuck(ctx context.Context, now time.Time) (int, error
 			failed[id] = true
 		}
 	} else if errQueue != nil {
-		return 0, errQueue
+		return 0, errors.Join(errQueue, errLeave)
 	}
 	var (
 		wg   sync.WaitGroup
@@ -131,7 +141,25 @@ func (s *Scheduler) requeueStuck(ctx context.Context, now time.Time) (int, error
 		})
 	}
 	wg.Wait()
-	return len(found) - len(failed), errors.Join(append(errs, errQueue)...)
+	return len(found) - len(failed), errors.Join(append(errs, errQueue, errLeave)...)
+}
+
+// leaveSweep takes processed events out of the sweep index, a few at a time.
+func (s *Scheduler) leaveSweep(ctx context.Context, done []store.Swept) error {
+	var (
+		wg   sync.WaitGroup
+		sem  = make(chan struct{}, moveConcurrency)
+		errs = make([]error, len(done))
+	)
+	for i, f := range done {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			errs[i] = s.Events.LeaveSweep(ctx, f)
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // enqueueDue queues the deliveries due over DueGrace ago.

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 
+	"github.com/wedsync/webhooks/shared/delivery"
 	"github.com/wedsync/webhooks/shared/envelope"
 	"github.com/wedsync/webhooks/shared/process"
 	"github.com/wedsync/webhooks/shared/store"
@@ -19,8 +20,9 @@ func schedulerTick() events.EventBridgeEvent {
 	return events.EventBridgeEvent{DetailType: "Scheduled Event", Source: "aws.events"}
 }
 
-// TestStuckEventSweep: an event stored but never queued (its sender gave up after a 5xx)
-// is processed within three scheduler ticks.
+// TestStuckEventSweep: an event stored but never queued (its sender gave up after a 5xx),
+// which ingest entered in the sweep index, is processed within three scheduler ticks; the
+// tick after its sweep time comes round again takes it out of the index.
 func TestStuckEventSweep(t *testing.T) {
 	r := newRig(t)
 	hook := newSubscriber(t)
@@ -31,6 +33,9 @@ func TestStuckEventSweep(t *testing.T) {
 	b, _ := json.Marshal(env)
 	if _, _, err := r.events.PutNew(context.Background(), store.Event{ID: env.ID, TenantID: tenant, Type: env.Type,
 		CorrelationID: env.ID, Time: received, Envelope: b, ReceivedAt: received}); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.events.EnterSweep(context.Background(), env.ID, received); err != nil {
 		t.Fatal(err)
 	}
 	proc := &process.Handler{Events: r.events, Steps: []process.Step{r.fanout}, Now: r.clock.Now, Logger: slog.New(slog.DiscardHandler)}
@@ -52,6 +57,14 @@ func TestStuckEventSweep(t *testing.T) {
 				t.Fatalf("processed at tick %d but delivered %d times", tick, len(hook.requests()))
 			}
 			t.Logf("processed at tick %d", tick)
+			r.clock.Advance(delivery.SweepWait(1) + time.Minute)
+			r.tick()
+			if left, err := r.events.ListUnprocessed(context.Background(), r.clock.Now(), 10); err != nil || len(left) != 0 {
+				t.Fatalf("the sweep index holds %v %v once the event is processed", left, err)
+			}
+			if queued := r.queued(r.eventsURL, "event_id"); len(queued) != 0 {
+				t.Fatalf("the processed event was queued again: %v", queued)
+			}
 			return
 		}
 	}

@@ -52,6 +52,9 @@ func TestStuckSweepKeepsWhatItCouldNotQueue(t *testing.T) {
 		CorrelationID: env.ID, Time: received, Envelope: b, ReceivedAt: received}); err != nil {
 		t.Fatal(err)
 	}
+	if err := r.events.EnterSweep(context.Background(), env.ID, received); err != nil {
+		t.Fatal(err)
+	}
 	rec := testenv.NewRecorder()
 	faulty := testenv.SQS(t, testenv.Config(testenv.FaultCallTimeout, rec.Middleware))
 	broken := &delivery.Scheduler{Events: r.events, EventsQueue: &queue.Events{SQS: faulty, URL: r.eventsURL},

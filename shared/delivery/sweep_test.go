@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -97,7 +98,7 @@ func TestDueSweepPagesPastStuckHead(t *testing.T) {
 // TestStuckSweepBacksOff: events queued but never processed (a backlog) are queued again
 // with waits that double, not at every tick: over an hour of ticks each is queued again at
 // most five times (main's sweep: at every tick from the third on). An event processed
-// meanwhile leaves the index and is not queued again.
+// meanwhile is not queued again, and leaves the index when the sweep next finds it.
 func TestStuckSweepBacksOff(t *testing.T) {
 	r := newRig(t)
 	start := r.clock.Now()
@@ -109,6 +110,9 @@ func TestStuckSweepBacksOff(t *testing.T) {
 		b, _ := json.Marshal(env)
 		if _, _, err := r.events.PutNew(context.Background(), store.Event{ID: id, TenantID: tenant, Type: env.Type,
 			CorrelationID: id, Time: start, Envelope: b, ReceivedAt: start}); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.events.EnterSweep(context.Background(), id, start); err != nil {
 			t.Fatal(err)
 		}
 		ids = append(ids, id)
@@ -126,7 +130,7 @@ func TestStuckSweepBacksOff(t *testing.T) {
 			late += got[processed]
 		}
 		if minute == 10 {
-			if err := r.events.MarkProcessed(context.Background(), processed, r.clock.Now()); err != nil {
+			if err := r.events.MarkProcessed(context.Background(), processed, r.clock.Now(), time.Time{}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -138,6 +142,9 @@ func TestStuckSweepBacksOff(t *testing.T) {
 	}
 	if late > 0 {
 		t.Fatalf("an event processed at minute 10 was queued again %d times after", late)
+	}
+	if left, err := r.events.ListUnprocessed(context.Background(), r.clock.Now().Add(24*time.Hour), 100); err != nil || slices.Contains(left, processed) || len(left) != len(ids)-1 {
+		t.Fatalf("the sweep index holds %d events (the processed one: %v), want the %d others; %v", len(left), slices.Contains(left, processed), len(ids)-1, err)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"sync"
 	"time"
 
@@ -19,10 +20,12 @@ import (
 // one at a time leaves a batch waiting on every AWS call of every event in turn.
 const concurrency = 10
 
-// EventStore reads events and records that they were processed.
+// EventStore reads events, records that they were processed, and enters into the sweep
+// index those that may reach the dead-letter queue.
 type EventStore interface {
 	GetEventually(ctx context.Context, id string) (store.Event, error)
-	MarkProcessed(ctx context.Context, id string, at time.Time) error
+	MarkProcessed(ctx context.Context, id string, at, expires time.Time) error
+	EnterSweep(ctx context.Context, id string, at time.Time) error
 }
 
 // Step is one side effect of processing an event. Steps must be idempotent: each is keyed
@@ -38,6 +41,11 @@ type Handler struct {
 	Steps  []Step
 	Now    func() time.Time
 	Logger *slog.Logger
+	// MaxReceives is the events queue's maxReceiveCount. An event received for the
+	// MaxReceives-1th time or later enters the sweep index before it is processed, so the
+	// scheduler queues it again should this run fail (or crash) and its message reach the
+	// dead-letter queue. 0 disables it.
+	MaxReceives int
 }
 
 // Handle processes a batch and lists the messages that must be retried.
@@ -59,6 +67,7 @@ func (h *Handler) Handle(ctx context.Context, batch events.SQSEvent) (events.SQS
 	// Copies of one event in a batch are processed once, together.
 	var order []string
 	messages := map[string][]string{}
+	late := map[string]bool{}
 	for _, msg := range batch.Records {
 		id, err := queue.ParseEventMessage(msg.Body)
 		if err != nil {
@@ -69,12 +78,13 @@ func (h *Handler) Handle(ctx context.Context, batch events.SQSEvent) (events.SQS
 			order = append(order, id)
 		}
 		messages[id] = append(messages[id], msg.MessageId)
+		late[id] = late[id] || h.lateReceive(msg)
 	}
 	for _, id := range order {
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			if err := h.processEvent(ctx, id); err != nil {
+			if err := h.processEvent(ctx, id, late[id]); err != nil {
 				fail(err, messages[id]...)
 			}
 		})
@@ -83,7 +93,23 @@ func (h *Handler) Handle(ctx context.Context, batch events.SQSEvent) (events.SQS
 	return resp, nil
 }
 
-func (h *Handler) processEvent(ctx context.Context, id string) error {
+// lateReceive reports whether msg is on one of its last receives before the dead-letter
+// queue.
+func (h *Handler) lateReceive(msg events.SQSMessage) bool {
+	n, err := strconv.Atoi(msg.Attributes["ApproximateReceiveCount"])
+	return h.MaxReceives > 0 && err == nil && n >= h.MaxReceives-1
+}
+
+// processEvent runs the event's steps and marks it processed. It does not read whether the
+// event was processed already (that is its marker, a second read on every event): a
+// redelivered message runs the steps again, which are idempotent. An event stored
+// processed says so on the item read anyway, and is skipped.
+func (h *Handler) processEvent(ctx context.Context, id string, late bool) error {
+	if late {
+		if err := h.Events.EnterSweep(ctx, id, h.Now().UTC()); err != nil {
+			h.Logger.WarnContext(ctx, "late receive not entered in the sweep index", "event_id", id, "error", err.Error())
+		}
+	}
 	ev, err := h.Events.GetEventually(ctx, id)
 	if err != nil {
 		return err
@@ -101,7 +127,7 @@ func (h *Handler) processEvent(ctx context.Context, id string) error {
 			return fmt.Errorf("event %s, step %s: %w", id, step.Name(), err)
 		}
 	}
-	if err := h.Events.MarkProcessed(ctx, id, h.Now().UTC()); err != nil {
+	if err := h.Events.MarkProcessed(ctx, id, h.Now().UTC(), ev.ExpiresAt); err != nil {
 		return err
 	}
 	h.Logger.InfoContext(ctx, "event processed", "event_id", id, "tenant_id", ev.TenantID, "type", ev.Type)

@@ -45,7 +45,7 @@ func (s *Step) Apply(ctx context.Context, ev envelope.Envelope) error {
 		}
 		now := s.Now().UTC()
 		stored := store.Event{ID: child.ID, TenantID: child.TenantID, ConnectionID: child.ConnectionID, Type: child.Type,
-			CorrelationID: child.CorrelationID, Time: child.Time, Envelope: b, ReceivedAt: now, Covered: true}
+			CorrelationID: child.CorrelationID, Time: child.Time, Envelope: b, ReceivedAt: now}
 		if s.Retention > 0 {
 			stored.ExpiresAt = now.Add(s.Retention)
 		}

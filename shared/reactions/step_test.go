@@ -94,7 +94,7 @@ func TestProcessRunsReactionsOnce(t *testing.T) {
 		t.Fatalf("children triggered %d more events", len(more))
 	}
 	// A redelivered parent (processed already) and one not yet marked: no new children.
-	if err := evs.MarkProcessed(ctx, "evt_booking", t0); err != nil {
+	if err := evs.MarkProcessed(ctx, "evt_booking", t0, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	run("evt_booking")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
@@ -18,6 +19,11 @@ const batchGetTries = 5
 // absent. Lists read their indexes' keys and then their items this way, so the indexes
 // project only what their queries need.
 func batchGet(ctx context.Context, db DynamoDB, table, keyAttr string, ids []string) (map[string]map[string]types.AttributeValue, error) {
+	return readItems(ctx, db, table, keyAttr, ids, false)
+}
+
+// readItems is batchGet, with strongly consistent reads when consistent is set.
+func readItems(ctx context.Context, db DynamoDB, table, keyAttr string, ids []string, consistent bool) (map[string]map[string]types.AttributeValue, error) {
 	out := make(map[string]map[string]types.AttributeValue, len(ids))
 	for start := 0; start < len(ids); start += maxBatchGet {
 		keys := make([]map[string]types.AttributeValue, 0, maxBatchGet)
@@ -28,7 +34,7 @@ func batchGet(ctx context.Context, db DynamoDB, table, keyAttr string, ids []str
 				keys = append(keys, map[string]types.AttributeValue{keyAttr: s(id)})
 			}
 		}
-		request := map[string]types.KeysAndAttributes{table: {Keys: keys}}
+		request := map[string]types.KeysAndAttributes{table: {Keys: keys, ConsistentRead: aws.Bool(consistent)}}
 		for try := 1; len(request) > 0; try++ {
 			if try > batchGetTries {
 				return nil, fmt.Errorf("read %d items of %s: DynamoDB left some unprocessed %d times", len(ids), table, batchGetTries)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -39,10 +40,10 @@ func capacities(t *testing.T, buf *bytes.Buffer) []map[string]float64 {
 }
 
 // TestEventWritesCostTheirIndexesOnly: a provider's event (a 3 KB Stripe body) is stored in
-// two write units with one unit for each of the tenant index and the unprocessed index, and
-// marking it processed costs the item and the unprocessed index's removal, nothing in the
-// tenant index; a reaction's child is not in the unprocessed index (its parent covers it),
-// and only derived events are in the correlation index.
+// two write units with one unit for the tenant index, in no sweep index; marking it
+// processed writes its one-unit marker and leaves the event's item alone; a reaction's
+// child is stored processed in one write (one unit, its tenant and correlation index
+// entries) and never marked; only derived events are in the correlation index.
 func TestEventWritesCostTheirIndexesOnly(t *testing.T) {
 	ctx := context.Background()
 	var buf bytes.Buffer
@@ -58,27 +59,30 @@ func TestEventWritesCostTheirIndexesOnly(t *testing.T) {
 	root.Envelope = []byte(`{"specversion":"1.0","id":"evt_cost_root","type":"payment.received","source":"wedsync/stripe","data":` +
 		`{"payment_id":"pi_3QaB1cDeFgHiJkLm0xYz1234","amount":250000,"currency":"GBP","customer_email":"alex.smith@example.com"}}`)
 	child := event("evt_cost_child", "tenant-a", t0)
-	child.CorrelationID, child.Type, child.Covered = root.ID, "email.send", true
+	child.CorrelationID, child.Type, child.Status, child.Raw = root.ID, "email.send", store.StatusProcessed, nil
 	buf.Reset()
 	for _, ev := range []store.Event{root, child} {
 		if _, dup, err := events.PutNew(ctx, ev); err != nil || dup {
 			t.Fatalf("put %s: %v %v", ev.ID, dup, err)
 		}
 	}
-	for _, id := range []string{root.ID, child.ID} {
-		if err := events.MarkProcessed(ctx, id, t0); err != nil {
-			t.Fatal(err)
-		}
+	if err := events.MarkProcessed(ctx, root.ID, t0.Add(time.Second), root.ExpiresAt); err != nil {
+		t.Fatal(err)
 	}
 	got := capacities(t, &buf)
 	want := []map[string]float64{
-		{"": 2, store.IndexTenantTime: 1, store.IndexUnprocessed: 1},
+		{"": 2, store.IndexTenantTime: 1},
 		{"": 1, store.IndexTenantTime: 1, store.IndexCorrelation: 1},
-		{"": 2, store.IndexUnprocessed: 1},
 		{"": 1},
 	}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Fatalf("units per index of: put root, put child, mark root, mark child\n got %v\nwant %v", got, want)
+		t.Fatalf("units per index of: put root, put child, mark root\n got %v\nwant %v", got, want)
+	}
+	for _, ev := range []store.Event{root, child} {
+		stored, err := events.Get(ctx, ev.ID)
+		if err != nil || stored.Status != store.StatusProcessed || stored.ProcessedAt.IsZero() {
+			t.Fatalf("%s read back: %v, status %q processed at %v", ev.ID, err, stored.Status, stored.ProcessedAt)
+		}
 	}
 
 	out, err := db.Query(ctx, &dynamodb.QueryInput{TableName: aws.String(tables["events"]), IndexName: aws.String(store.IndexCorrelation),

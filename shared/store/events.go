@@ -44,8 +44,11 @@ type Event struct {
 	ConnectionID  string
 	Type          string
 	CorrelationID string
-	Status        string
-	Time          time.Time
+	// Status is StatusReceived or StatusProcessed. PutNew stores an event received unless
+	// it says processed (with ProcessedAt, else ReceivedAt): an event processed by whatever
+	// stores it (a reaction's child, a test event) is written once, with its status.
+	Status string
+	Time   time.Time
 	// Envelope is the normalized CloudEvents JSON.
 	Envelope []byte
 	// Raw is the provider's raw body; nil for the events we derive or emit.
@@ -55,11 +58,6 @@ type Event struct {
 	ReceivedAt  time.Time
 	ProcessedAt time.Time
 	ExpiresAt   time.Time
-	// Covered events stay out of the index of unprocessed events, because whatever stores
-	// them stays unprocessed itself until they are queued: a reaction's child, whose parent
-	// is processed again until its children are on the queue. Each event the index holds
-	// costs two index writes (in when stored, out when processed).
-	Covered bool
 }
 
 // Events is the events table.
@@ -90,9 +88,11 @@ func ItemSize(ev Event) int {
 	return overhead + len(ev.ID)*2 + len(ev.TenantID) + len(ev.ConnectionID) + len(ev.Type) + len(ev.CorrelationID) + body
 }
 
-// PutNew stores ev with status received unless an event with its id exists. It is the
-// idempotency protocol's one write: when the id exists it returns the stored event and
-// duplicate true, without changing it.
+// PutNew stores ev unless an event with its id exists. It is the idempotency protocol's one
+// write: when the id exists it returns the stored event and duplicate true, without changing
+// it; the status of a duplicate stored received comes from its processed marker, read
+// consistently (a second call, on duplicates only). A new event is in no sweep index: when
+// queueing it fails, the caller enters it (EnterSweep).
 func (e *Events) PutNew(ctx context.Context, ev Event) (existing Event, duplicate bool, err error) {
 	body := ev.Body
 	if body == nil {
@@ -116,8 +116,8 @@ func (e *Events) PutNew(ctx context.Context, ev Event) (existing Event, duplicat
 	if ev.CorrelationID != "" && ev.CorrelationID != ev.ID {
 		item["correlation_id"] = s(ev.CorrelationID)
 	}
-	if !ev.Covered {
-		item["pending_shard"], item["sweep_at"] = n(pendingShard(ev.ID)), n(millis(ev.ReceivedAt))
+	if ev.Status == StatusProcessed {
+		item["status"], item["processed_at"] = s(StatusProcessed), n(millis(cmp.Or(ev.ProcessedAt, ev.ReceivedAt)))
 	}
 	if !ev.ExpiresAt.IsZero() {
 		item["expires_at"] = n(ev.ExpiresAt.Unix())
@@ -133,33 +133,44 @@ func (e *Events) PutNew(ctx context.Context, ev Event) (existing Event, duplicat
 	case err == nil:
 		return Event{}, false, nil
 	case errors.As(err, &ccf):
-		return eventFromItem(ccf.Item), true, nil
+		existing = eventFromItem(ccf.Item)
+		if existing.Status != StatusProcessed {
+			if err := e.readMarker(ctx, ev.ID, &existing); err != nil {
+				return Event{}, true, err
+			}
+		}
+		return existing, true, nil
 	default:
 		return Event{}, false, fmt.Errorf("put event %s: %w", ev.ID, err)
 	}
 }
 
-// Get loads an event by id; ErrNotFound when there is none.
+// Get loads an event by id with its status, reading the event and its processed marker
+// consistently in one call; ErrNotFound when there is none.
 func (e *Events) Get(ctx context.Context, id string) (Event, error) {
-	out, err := e.DB.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName:      aws.String(e.Table),
-		Key:            map[string]types.AttributeValue{"id": s(id)},
-		ConsistentRead: aws.Bool(true),
-	})
+	if _, marker := ProcessedEventOf(id); marker {
+		return Event{}, fmt.Errorf("event %s: %w", id, ErrNotFound)
+	}
+	items, err := readItems(ctx, e.DB, e.Table, "id", []string{id, ProcessedKey(id)}, true)
 	if err != nil {
 		return Event{}, fmt.Errorf("get event %s: %w", id, err)
 	}
-	if out.Item == nil {
+	item, ok := items[id]
+	if !ok {
 		return Event{}, fmt.Errorf("event %s: %w", id, ErrNotFound)
 	}
-	return eventFromItem(out.Item), nil
+	ev := eventFromItem(item)
+	withMarker(&ev, items[ProcessedKey(id)])
+	return ev, nil
 }
 
 // GetEventually loads an event with an eventually consistent read, which costs half a
 // consistent one, and reads consistently only when that finds nothing. An event is written
 // once before anything that reads it this way is queued, so the cheap read sees it whole
-// or not at all; its status may lag, which process tolerates (processing is idempotent)
-// and deliver ignores. ErrNotFound when there is none.
+// or not at all. It reads the event's item alone: its status is processed only when the
+// event was stored processed, never from its marker (process runs its idempotent steps
+// again rather than pay for that read; deliver ignores the status). ErrNotFound when there
+// is none.
 func (e *Events) GetEventually(ctx context.Context, id string) (Event, error) {
 	out, err := e.DB.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName: aws.String(e.Table),
@@ -172,27 +183,6 @@ func (e *Events) GetEventually(ctx context.Context, id string) (Event, error) {
 		return e.Get(ctx, id)
 	}
 	return eventFromItem(out.Item), nil
-}
-
-// MarkProcessed sets an event's status to processed and takes it out of the unprocessed
-// index (both of that index's keys go). It is the last step of processing an event.
-func (e *Events) MarkProcessed(ctx context.Context, id string, at time.Time) error {
-	_, err := e.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                 aws.String(e.Table),
-		Key:                       map[string]types.AttributeValue{"id": s(id)},
-		UpdateExpression:          aws.String("SET #status = :processed, processed_at = :at REMOVE pending_shard, sweep_at"),
-		ConditionExpression:       aws.String("attribute_exists(id)"),
-		ExpressionAttributeNames:  map[string]string{"#status": "status"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":processed": s(StatusProcessed), ":at": n(millis(at))},
-	})
-	var ccf *types.ConditionalCheckFailedException
-	if errors.As(err, &ccf) {
-		return fmt.Errorf("mark event %s processed: %w", id, ErrNotFound)
-	}
-	if err != nil {
-		return fmt.Errorf("mark event %s processed: %w", id, err)
-	}
-	return nil
 }
 
 // EventFilter narrows a tenant's event list; zero fields do not filter.
@@ -219,7 +209,7 @@ func (e *Events) NextReplay(ctx context.Context, id string) (int, error) {
 
 // ListByTenant returns up to limit of a tenant's events matching f, newest first, from
 // cursor ("" for the first page). The index holds each event's keys and type; the events
-// are read whole from the table.
+// are read whole from the table, with their processed markers, in the same calls.
 func (e *Events) ListByTenant(ctx context.Context, tenantID string, f EventFilter, cursor string, limit int32) (Page[Event], error) {
 	start, err := decodeCursor(cursor)
 	if err != nil {
@@ -263,15 +253,19 @@ func (e *Events) ListByTenant(ctx context.Context, tenantID string, f EventFilte
 			return Page[Event]{}, fmt.Errorf("list events of tenant %s: %w", tenantID, err)
 		}
 		ids := make([]string, len(out.Items))
+		keys := make([]string, 0, 2*len(out.Items))
 		for i, k := range out.Items {
 			ids[i] = getS(k, "id")
+			keys = append(keys, ids[i], ProcessedKey(ids[i]))
 		}
-		items, err := batchGet(ctx, e.DB, e.Table, "id", ids)
+		items, err := batchGet(ctx, e.DB, e.Table, "id", keys)
 		if err != nil {
 			return Page[Event]{}, fmt.Errorf("list events of tenant %s: %w", tenantID, err)
 		}
 		for _, item := range inOrder(ids, items) {
-			page.Items = append(page.Items, eventFromItem(item))
+			ev := eventFromItem(item)
+			withMarker(&ev, items[ProcessedKey(ev.ID)])
+			page.Items = append(page.Items, ev)
 		}
 		start = out.LastEvaluatedKey
 		if len(start) == 0 || int32(len(page.Items)) >= limit {

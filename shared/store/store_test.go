@@ -4,8 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/wedsync/webhooks/shared/store"
 	"github.com/wedsync/webhooks/shared/testenv"
@@ -74,18 +81,74 @@ func TestPutNewIsIdempotent(t *testing.T) {
 		t.Fatalf("stored event changed: %+v", got)
 	}
 
-	if err := events.MarkProcessed(ctx, "evt_a", t0.Add(time.Second)); err != nil {
+	if err := events.MarkProcessed(ctx, "evt_a", t0.Add(time.Second), ev.ExpiresAt); err != nil {
 		t.Fatal(err)
 	}
 	existing, dup, err = events.PutNew(ctx, ev)
-	if err != nil || !dup || existing.Status != store.StatusProcessed {
-		t.Fatalf("put after processing: dup=%v status=%q err=%v", dup, existing.Status, err)
-	}
-	if err := events.MarkProcessed(ctx, "evt_missing", t0); !errors.Is(err, store.ErrNotFound) {
-		t.Fatalf("marking a missing event: got %v, want ErrNotFound", err)
+	if err != nil || !dup || existing.Status != store.StatusProcessed || !existing.ProcessedAt.Equal(t0.Add(time.Second)) {
+		t.Fatalf("put after processing: dup=%v status=%q at %v err=%v", dup, existing.Status, existing.ProcessedAt, err)
 	}
 	if _, err := events.Get(ctx, "evt_missing"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("missing event: got %v, want ErrNotFound", err)
+	}
+}
+
+// TestProcessedMarker: an event's processed status is a marker beside it: Get and the list
+// report the status and the first processing time; the event's item is unchanged; the
+// marker expires with the event, is in no index and is never read as an event; an event
+// stored processed reports so without a marker.
+func TestProcessedMarker(t *testing.T) {
+	_, events := newStores(t)
+	ctx := context.Background()
+	ev := event("evt_m", "t1", t0)
+	if _, _, err := events.PutNew(ctx, ev); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := events.Get(ctx, ev.ID); err != nil || got.Status != store.StatusReceived || !got.ProcessedAt.IsZero() {
+		t.Fatalf("before processing: %q %v %v", got.Status, got.ProcessedAt, err)
+	}
+	if err := events.MarkProcessed(ctx, ev.ID, t0.Add(time.Minute), ev.ExpiresAt); err != nil {
+		t.Fatal(err)
+	}
+	if err := events.MarkProcessed(ctx, ev.ID, t0.Add(time.Hour), ev.ExpiresAt); err != nil {
+		t.Fatalf("marking again: %v", err)
+	}
+	got, err := events.Get(ctx, ev.ID)
+	if err != nil || got.Status != store.StatusProcessed || !got.ProcessedAt.Equal(t0.Add(time.Minute)) || string(got.Raw) != string(ev.Raw) {
+		t.Fatalf("after processing: %q %v %v", got.Status, got.ProcessedAt, err)
+	}
+	eventually, err := events.GetEventually(ctx, ev.ID)
+	if err != nil || string(eventually.Envelope) != string(ev.Envelope) {
+		t.Fatalf("the item read alone: %+v %v", eventually, err)
+	}
+	child := event("evt_stored_processed", "t1", t0.Add(time.Second))
+	child.Status, child.ProcessedAt = store.StatusProcessed, t0.Add(2*time.Second)
+	if _, _, err := events.PutNew(ctx, child); err != nil {
+		t.Fatal(err)
+	}
+	page, err := events.ListByTenant(ctx, "t1", store.EventFilter{}, "", 10)
+	if err != nil || len(page.Items) != 2 {
+		t.Fatalf("list: %d events %v", len(page.Items), err)
+	}
+	for _, item := range page.Items {
+		want := map[string]time.Time{ev.ID: t0.Add(time.Minute), child.ID: t0.Add(2 * time.Second)}[item.ID]
+		if item.Status != store.StatusProcessed || !item.ProcessedAt.Equal(want) {
+			t.Fatalf("listed %s: %q at %v, want processed at %v", item.ID, item.Status, item.ProcessedAt, want)
+		}
+	}
+	if _, err := events.Get(ctx, store.ProcessedKey(ev.ID)); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("the marker read as an event: %v", err)
+	}
+	marker, err := events.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(events.Table),
+		Key: map[string]types.AttributeValue{"id": &types.AttributeValueMemberS{Value: store.ProcessedKey(ev.ID)}}})
+	if err != nil || len(marker.Item) != 3 || marker.Item["expires_at"].(*types.AttributeValueMemberN).Value != strconv.FormatInt(ev.ExpiresAt.Unix(), 10) {
+		t.Fatalf("the marker: %v %v; want its key, processed_at and the event's expires_at", marker.Item, err)
+	}
+	if id, ok := store.ProcessedEventOf(store.ProcessedKey(ev.ID)); !ok || id != ev.ID {
+		t.Fatalf("ProcessedEventOf = %q %v", id, ok)
+	}
+	if _, ok := store.ProcessedEventOf(ev.ID); ok {
+		t.Fatal("an event id read as a marker's")
 	}
 }
 
@@ -133,10 +196,13 @@ func TestListByTenantNewestFirstAndIsolated(t *testing.T) {
 	}
 }
 
-func TestListUnprocessed(t *testing.T) {
+// TestSweepIndex: a stored event is in no sweep index until it enters it (the fault path);
+// a sweep reports whether each event it finds was processed; a processed one leaves the
+// index, unless another sweep moved it since; entering again keeps the sweep time.
+func TestSweepIndex(t *testing.T) {
 	_, events := newStores(t)
 	ctx := context.Background()
-	for i, id := range []string{"evt_old1", "evt_old2", "evt_new"} {
+	for i, id := range []string{"evt_old1", "evt_old2", "evt_new", "evt_quiet"} {
 		at := t0.Add(time.Duration(i) * time.Minute)
 		if id == "evt_new" {
 			at = t0.Add(10 * time.Minute)
@@ -144,16 +210,39 @@ func TestListUnprocessed(t *testing.T) {
 		if _, _, err := events.PutNew(ctx, event(id, "t1", at)); err != nil {
 			t.Fatal(err)
 		}
+		if id == "evt_quiet" {
+			continue
+		}
+		if err := events.EnterSweep(ctx, id, at); err != nil {
+			t.Fatal(err)
+		}
 	}
-	if err := events.MarkProcessed(ctx, "evt_old2", t0); err != nil {
+	if err := events.EnterSweep(ctx, "evt_old1", t0.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	ids, err := events.ListUnprocessed(ctx, t0.Add(5*time.Minute), 100)
+	if err := events.EnterSweep(ctx, "evt_missing", t0); err != nil {
+		t.Fatalf("entering a missing event: %v", err)
+	}
+	if err := events.MarkProcessed(ctx, "evt_old2", t0, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	found, _, err := events.SweepUnprocessed(ctx, t0.Add(5*time.Minute), 100, store.SweepCursor{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if fmt.Sprint(ids) != "[evt_old1]" {
-		t.Fatalf("unprocessed before cutoff = %v, want [evt_old1]", ids)
+	slices.SortFunc(found, func(a, b store.Swept) int { return strings.Compare(a.ID, b.ID) })
+	if fmt.Sprint(found) != fmt.Sprint([]store.Swept{{ID: "evt_old1", At: t0}, {ID: "evt_old2", At: t0.Add(time.Minute), Processed: true}}) {
+		t.Fatalf("swept before the cutoff: %+v", found)
+	}
+	if err := events.LeaveSweep(ctx, store.Swept{ID: "evt_old1", At: t0.Add(time.Second)}); err != nil {
+		t.Fatalf("a stale leave: %v", err)
+	}
+	if err := events.LeaveSweep(ctx, found[1]); err != nil {
+		t.Fatal(err)
+	}
+	ids, err := events.ListUnprocessed(ctx, t0.Add(time.Hour), 100)
+	if err != nil || fmt.Sprint(ids) != "[evt_old1 evt_new]" && fmt.Sprint(ids) != "[evt_new evt_old1]" {
+		t.Fatalf("the index after the processed event left: %v %v", ids, err)
 	}
 }
 
@@ -168,7 +257,7 @@ func TestStoreFaultsAreErrors(t *testing.T) {
 	keys := &store.APIKeys{DB: db, Table: names["api_keys"]}
 	idem := &store.IdempotencyKeys{DB: db, Table: names["idempotency_keys"]}
 	ctx := context.Background()
-	for _, op := range []string{"GetItem", "PutItem", "UpdateItem", "Query", "DeleteItem"} {
+	for _, op := range []string{"GetItem", "PutItem", "UpdateItem", "Query", "DeleteItem", "BatchGetItem"} {
 		rec.Inject(op, testenv.Fails)
 	}
 	checks := map[string]error{}
@@ -179,7 +268,10 @@ func TestStoreFaultsAreErrors(t *testing.T) {
 	_, checks["Connections.ListByTenant"] = conns.ListByTenant(ctx, "t", "", 10)
 	_, _, checks["Events.PutNew"] = events.PutNew(ctx, event("evt_f", "t1", t0))
 	_, checks["Events.Get"] = events.Get(ctx, "evt_f")
-	checks["Events.MarkProcessed"] = events.MarkProcessed(ctx, "evt_f", t0)
+	checks["Events.MarkProcessed"] = events.MarkProcessed(ctx, "evt_f", t0, t0)
+	checks["Events.EnterSweep"] = events.EnterSweep(ctx, "evt_f", t0)
+	checks["Events.LeaveSweep"] = events.LeaveSweep(ctx, store.Swept{ID: "evt_f", At: t0})
+	_, checks["Events.ProcessedAt"] = events.ProcessedAt(ctx, []string{"evt_f"})
 	_, checks["Events.ListByTenant"] = events.ListByTenant(ctx, "t1", store.EventFilter{}, "", 10)
 	_, checks["Events.ListUnprocessed"] = events.ListUnprocessed(ctx, t0, 10)
 	_, _, checks["Events.SweepUnprocessed"] = events.SweepUnprocessed(ctx, t0, 10, store.SweepCursor{})

@@ -30,6 +30,9 @@ type Swept struct {
 	At time.Time
 	// Sweeps counts how often sweeps have queued the item again (events only).
 	Sweeps int
+	// Processed says the event has its processed marker: it only waits to leave the index
+	// (events only).
+	Processed bool
 }
 
 // shardedIndex is a sparse index spread over shards, sorted by a time in milliseconds.

@@ -163,7 +163,7 @@ func ForKinds(providers []string) Spec {
 			Name:        "ingest-" + kind,
 			Description: "verifies, normalizes, stores and queues " + kind + " webhooks",
 			Routes:      []Route{{Method: "ANY", Path: "/webhooks/" + kind + "/{connectionId}"}},
-			Tables:      map[string]Access{TableConnections: Read, TableEvents: Write},
+			Tables:      map[string]Access{TableConnections: Read, TableEvents: ReadWrite}, // events: a duplicate's processed marker
 			Queues:      map[string]Access{QueueEvents: Send},
 			Secrets:     OpenSecrets,
 			Timeout:     10 * time.Second,
