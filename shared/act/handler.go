@@ -140,14 +140,8 @@ func (h *Handler) record(ctx context.Context, cmd envelope.Envelope, conn *Conne
 	if h.Retention > 0 {
 		stored.ExpiresAt = now.Add(h.Retention)
 	}
-	existing, duplicate, err := h.Events.PutNew(ctx, stored)
-	if err != nil {
+	if _, err := keepEvent(ctx, h.Events, h.Queue, stored); err != nil {
 		return err
-	}
-	if !duplicate || existing.Status != store.StatusProcessed {
-		if err := h.Queue.Enqueue(ctx, out.ID); err != nil {
-			return err
-		}
 	}
 	if err := h.Actions.Finish(ctx, cmd.ID, store.ActionDone, out.ID, now); err != nil {
 		return err

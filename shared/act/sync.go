@@ -3,6 +3,7 @@ package act
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -14,10 +15,28 @@ import (
 	"github.com/wedsync/webhooks/shared/store"
 )
 
-// EventStore reads commands and keeps the events act makes, with ingest's idempotent put.
+// EventStore reads commands and keeps the events act makes, with ingest's idempotent put;
+// an event it stored but could not queue enters the sweep index, as at ingest.
 type EventStore interface {
 	Get(ctx context.Context, id string) (store.Event, error)
 	PutNew(ctx context.Context, ev store.Event) (store.Event, bool, error)
+	EnterSweep(ctx context.Context, id string, at time.Time) error
+}
+
+// keepEvent stores ev and queues its key unless it exists processed; when queueing fails
+// the event enters the sweep index. duplicate says it existed.
+func keepEvent(ctx context.Context, events EventStore, q Enqueuer, ev store.Event) (duplicate bool, err error) {
+	existing, duplicate, err := events.PutNew(ctx, ev)
+	if err != nil {
+		return false, err
+	}
+	if duplicate && existing.Status == store.StatusProcessed {
+		return true, nil
+	}
+	if err := q.Enqueue(ctx, ev.ID); err != nil {
+		return duplicate, errors.Join(err, events.EnterSweep(context.WithoutCancel(ctx), ev.ID, ev.ReceivedAt))
+	}
+	return duplicate, nil
 }
 
 // Enqueuer queues an event's key on the events queue.
@@ -148,14 +167,8 @@ func (s *Sync) emit(ctx context.Context, cmd Command, ev calendlyEvent, in calen
 	if s.Retention > 0 {
 		stored.ExpiresAt = now.Add(s.Retention)
 	}
-	existing, duplicate, err := s.Events.PutNew(ctx, stored)
+	duplicate, err := keepEvent(ctx, s.Events, s.Queue, stored)
 	if err != nil {
-		return false, err
-	}
-	if duplicate && existing.Status == store.StatusProcessed {
-		return false, nil
-	}
-	if err := s.Queue.Enqueue(ctx, env.ID); err != nil {
 		return false, err
 	}
 	return !duplicate, nil

@@ -76,10 +76,12 @@ type SubscriptionHealth interface {
 	Disable(ctx context.Context, id, reason string, now time.Time) (bool, error)
 }
 
-// EventStore reads events and stores the ones deliveries emit.
+// EventStore reads events and stores the ones deliveries emit (entering one it could not
+// queue into the sweep index).
 type EventStore interface {
 	GetEventually(ctx context.Context, id string) (store.Event, error)
 	PutNew(ctx context.Context, ev store.Event) (store.Event, bool, error)
+	EnterSweep(ctx context.Context, id string, at time.Time) error
 }
 
 // DelayedEnqueuer queues a delivery key, visible after a delay of at most 900 s.

@@ -3,6 +3,7 @@ package delivery
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -74,10 +75,14 @@ func (h *Deliver) disable(ctx context.Context, sub store.Subscription, reason st
 	}
 	if _, _, err := h.Events.PutNew(ctx, store.Event{ID: id, TenantID: sub.TenantID, Type: env.Type, CorrelationID: id,
 		Time: now, Envelope: b, ReceivedAt: now}); err != nil {
-		return fmt.Errorf("emit subscription.disabled: %w", err)
+		// The put may have applied, and nothing emits this event again.
+		return fmt.Errorf("emit subscription.disabled: %w", errors.Join(err, h.Events.EnterSweep(ctx, id, now)))
 	}
 	h.Logger.WarnContext(ctx, "subscription disabled", "subscription_id", sub.ID, "tenant_id", sub.TenantID, "reason", reason)
-	return h.EventsQueue.Enqueue(ctx, id)
+	if err := h.EventsQueue.Enqueue(ctx, id); err != nil {
+		return errors.Join(err, h.Events.EnterSweep(ctx, id, now))
+	}
+	return nil
 }
 
 // probeInterval is the wait between an open breaker's probes: the scaled ProbeInterval, but

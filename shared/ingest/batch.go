@@ -2,10 +2,12 @@ package ingest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 
 	"github.com/wedsync/webhooks/shared/inbound"
+	"github.com/wedsync/webhooks/shared/queue"
 	"github.com/wedsync/webhooks/shared/store"
 )
 
@@ -17,7 +19,8 @@ const putConcurrency = 10
 // time, then queues the keys of those new or not yet processed, ten to a SendMessageBatch.
 // It succeeds only when every event is stored and queued; the first failed put stops the
 // puts not yet begun. A partly stored batch is safe to resend: its stored events come back
-// as duplicates and are queued again.
+// as duplicates and are queued again; should it never be resent, the events stored and not
+// queued (and those whose put failed, which may have applied) enter the sweep index.
 func (h *Handler) keepAll(ctx context.Context, evs []store.Event) ([]Accepted, error) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -25,7 +28,8 @@ func (h *Handler) keepAll(ctx context.Context, evs []store.Event) ([]Accepted, e
 		wg       sync.WaitGroup
 		sem      = make(chan struct{}, putConcurrency)
 		accepted = make([]Accepted, len(evs))
-		queue    = make([]bool, len(evs))
+		send     = make([]bool, len(evs))
+		failed   = make([]bool, len(evs))
 	)
 	for i, ev := range evs {
 		wg.Go(func() {
@@ -36,29 +40,37 @@ func (h *Handler) keepAll(ctx context.Context, evs []store.Event) ([]Accepted, e
 			}
 			existing, duplicate, err := h.Events.PutNew(ctx, ev)
 			if err != nil {
+				failed[i] = true
 				cancel(err)
 				return
 			}
 			accepted[i] = Accepted{EventID: ev.ID, Duplicate: duplicate}
-			queue[i] = !duplicate || existing.Status != store.StatusProcessed
+			send[i] = !duplicate || existing.Status != store.StatusProcessed
 		})
 	}
 	wg.Wait()
-	if err := context.Cause(ctx); err != nil {
-		return nil, err
-	}
+	err := context.Cause(ctx)
 	ids := make([]string, 0, len(evs))
 	seen := make(map[string]bool, len(evs))
 	for i, ev := range evs {
-		if queue[i] && !seen[ev.ID] {
+		if (send[i] || failed[i] && err != nil) && !seen[ev.ID] {
 			seen[ev.ID] = true
 			ids = append(ids, ev.ID)
 		}
+	}
+	if err != nil {
+		h.enterSweep(ctx, ids)
+		return nil, err
 	}
 	if len(ids) == 0 {
 		return accepted, nil
 	}
 	if err := h.Queue.EnqueueAll(ctx, ids); err != nil {
+		var partial *queue.NotEnqueuedError
+		if errors.As(err, &partial) {
+			ids = partial.IDs
+		}
+		h.enterSweep(ctx, ids)
 		return nil, fmt.Errorf("%w: %w", inbound.ErrEnqueueFailed, err)
 	}
 	return accepted, nil

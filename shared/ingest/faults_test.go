@@ -1,9 +1,17 @@
 package ingest_test
 
 import (
+	"context"
+	"log/slog"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/wedsync/webhooks/shared/delivery"
+	"github.com/wedsync/webhooks/shared/envelope"
+	"github.com/wedsync/webhooks/shared/queue"
 	"github.com/wedsync/webhooks/shared/store"
 	"github.com/wedsync/webhooks/shared/testenv"
 )
@@ -90,4 +98,78 @@ func TestCallBudget(t *testing.T) {
 	if got := p.rec.Calls(); got["PutItem"] != 1 || got["GetItem"] != 1 || got["SendMessage"] != 0 || p.rec.Total() != 2 {
 		t.Fatalf("a duplicate of a processed event made %v, want the put and the marker's read, no send", got)
 	}
+}
+
+// TestUnqueuedEventIsSwept: when the send fails after the put, ingest answers 503
+// ENQUEUE_FAILED (the provider retries) and enters the event in the sweep index; should the
+// provider never retry, the scheduler queues the event once it is StuckAfter old and
+// process processes it, after which the sweep takes it out of the index. A new event
+// queued at once is never in the index.
+func TestUnqueuedEventIsSwept(t *testing.T) {
+	p := newPipeline(t, options{timeout: testenv.FaultCallTimeout})
+	ctx := context.Background()
+	queued := []byte(`{"type":"booking.created","data":{"booking_id":"bk_ok"}}`)
+	if a := invoke(t, p.custom, request("POST", "custom", "conn-custom", customHeaders(t, queued, customSecret, "m-ok", p.clock.Now()), queued)); a.status != 200 {
+		t.Fatalf("a queued event: %d %s", a.status, a.raw)
+	}
+	if ids, err := p.events.ListUnprocessed(ctx, p.clock.Now().Add(time.Hour), 10); err != nil || len(ids) != 0 {
+		t.Fatalf("a queued event is in the sweep index: %v %v", ids, err)
+	}
+	p.processAll(p.drain())
+
+	body := stripeFixture(t)
+	p.rec.Inject("SendMessage", testenv.Fails)
+	a := invoke(t, p.stripe, request("POST", "stripe", "conn-stripe", stripeHeaders(body, stripeSecret, p.clock.Now()), body))
+	p.rec.Inject("SendMessage", 0)
+	if a.status != 503 || a.body.Error.Code != "ENQUEUE_FAILED" {
+		t.Fatalf("a failed send answered %d %s", a.status, a.raw)
+	}
+	if queued := p.drain(); len(queued) != 0 {
+		t.Fatalf("a failed send queued %d messages", len(queued))
+	}
+	scheduler := &delivery.Scheduler{Events: p.events, EventsQueue: &queue.Events{SQS: p.sqs, URL: p.queueURL},
+		Deliveries: emptyDue{}, DeliveriesQueue: &queue.Deliveries{SQS: p.sqs, URL: p.queueURL},
+		Now: p.clock.Now, Logger: slog.New(slog.DiscardHandler)}
+	tick := func() []sqstypes.Message {
+		t.Helper()
+		if err := scheduler.Handle(ctx, events.EventBridgeEvent{}); err != nil {
+			t.Fatal(err)
+		}
+		return p.drain()
+	}
+	if early := tick(); len(early) != 0 {
+		t.Fatalf("the scheduler queued %d messages before the event was StuckAfter old", len(early))
+	}
+	p.clock.Advance(delivery.StuckAfter + time.Minute)
+	swept := tick()
+	if len(swept) != 1 {
+		t.Fatalf("the scheduler queued %d messages, want the unqueued event", len(swept))
+	}
+	p.processAll(swept)
+	stripeEvents := 0
+	for _, ev := range p.stored() {
+		if ev.Status != store.StatusProcessed {
+			t.Fatalf("event %s (%s) is %s", ev.ID, ev.Type, ev.Status)
+		}
+		if ev.Type == envelope.PaymentReceived {
+			stripeEvents++
+		}
+	}
+	if stripeEvents != 1 {
+		t.Fatalf("%d payment events stored, want 1", stripeEvents)
+	}
+	p.clock.Advance(delivery.SweepWait(1) + time.Minute)
+	if again := tick(); len(again) != 0 {
+		t.Fatalf("the processed event was queued again: %d messages", len(again))
+	}
+	if ids, err := p.events.ListUnprocessed(ctx, p.clock.Now().Add(time.Hour), 10); err != nil || len(ids) != 0 {
+		t.Fatalf("the processed event is still in the sweep index: %v %v", ids, err)
+	}
+}
+
+// emptyDue is a deliveries index with nothing due.
+type emptyDue struct{}
+
+func (emptyDue) ListDue(context.Context, time.Time, int, store.SweepCursor) ([]string, store.SweepCursor, error) {
+	return nil, store.SweepCursor{}, nil
 }

@@ -33,9 +33,11 @@ const (
 	MaxGzipBytes = 300 << 10
 )
 
-// EventStore keeps events with the idempotency protocol.
+// EventStore keeps events with the idempotency protocol, and enters into the sweep index
+// the events it stored but could not queue.
 type EventStore interface {
 	PutNew(ctx context.Context, ev store.Event) (existing store.Event, duplicate bool, err error)
+	EnterSweep(ctx context.Context, id string, at time.Time) error
 }
 
 // Enqueuer queues the keys of stored events: one, or many in batches.
@@ -205,17 +207,22 @@ func (h *Handler) verify(ctx context.Context, in *inbound.Request, creds inbound
 	return h.Provider.Verify(ctx, in, creds, now)
 }
 
-// keep stores ev and queues its key. A duplicate that is not yet processed is queued again,
-// since the first attempt may have stored it without queueing it.
+// keep stores ev and queues its key: two calls for a new event. A duplicate whose marker
+// says it is not processed is queued again (three calls: the put, the marker's read, the
+// send), since the first attempt may have stored it without queueing it; a processed one is
+// not (two). When queueing fails, or the put (which may have applied), the event enters the
+// sweep index.
 func (h *Handler) keep(ctx context.Context, ev store.Event) (Accepted, error) {
 	existing, duplicate, err := h.Events.PutNew(ctx, ev)
 	if err != nil {
+		h.enterSweep(ctx, []string{ev.ID})
 		return Accepted{}, err
 	}
 	if duplicate && existing.Status == store.StatusProcessed {
 		return Accepted{EventID: ev.ID, Duplicate: true}, nil
 	}
 	if err := h.Queue.Enqueue(ctx, ev.ID); err != nil {
+		h.enterSweep(ctx, []string{ev.ID})
 		return Accepted{}, fmt.Errorf("%w: %w", inbound.ErrEnqueueFailed, err)
 	}
 	return Accepted{EventID: ev.ID, Duplicate: duplicate}, nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"sync"
 	"testing"
 	"time"
 
@@ -41,9 +42,28 @@ const (
 
 var now = time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
 
+// clock is the pipeline's one settable time source.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
 // pipeline is ingest and process wired to fresh tables and a fresh queue on the emulators.
 type pipeline struct {
 	t        *testing.T
+	clock    *clock
 	rec      *testenv.Recorder
 	events   *store.Events
 	sqs      *sqs.Client
@@ -125,7 +145,8 @@ func newPipeline(t *testing.T, o options) *pipeline {
 	}
 	cfg := testenv.Config(o.timeout, mws...)
 	fdb, fsqs, fkms := testenv.DynamoDB(t, cfg), testenv.SQS(t, cfg), testenv.KMS(t, cfg)
-	clock := func() time.Time { return now }
+	c := &clock{t: now}
+	clock := c.Now
 	logger := slog.New(slog.DiscardHandler)
 	handler := func(p inbound.Provider, db *dynamodb.Client, sq *sqs.Client, k *kms.Client) *ingest.Handler {
 		return &ingest.Handler{
@@ -140,7 +161,7 @@ func newPipeline(t *testing.T, o options) *pipeline {
 		}
 	}
 	return &pipeline{
-		t: t, rec: rec, sqs: sqsClient, queueURL: queueURL,
+		t: t, clock: c, rec: rec, sqs: sqsClient, queueURL: queueURL,
 		events:          &store.Events{DB: db, Table: tables["events"]},
 		stripe:          handler(stripe.Provider{}, fdb, fsqs, fkms),
 		custom:          handler(custom.Provider{}, fdb, fsqs, fkms),
