@@ -124,10 +124,10 @@ func newRig(t *testing.T, urls map[string]string) *rig {
 	r.act = &act.Handler{Events: r.events, Queue: q, Actions: r.actions, Connections: r.clients,
 		Runners: act.DefaultRunners(r.clients, r.events, q, r.clock.Now, 30*24*time.Hour),
 		Now:     r.clock.Now, Retention: 30 * 24 * time.Hour, Logger: logger}
+	route := &commands.Route{Kinds: &commands.Kinds{Store: r.credentials, Now: r.clock.Now},
+		Queue: &queue.Events{SQS: r.sqs, URL: r.commandsURL}}
 	r.process = &process.Handler{Events: r.events, Now: r.clock.Now, Logger: logger, Steps: []process.Step{
-		&reactions.Step{Events: r.events, Queue: q, Now: r.clock.Now},
-		&commands.Route{Kinds: &commands.Kinds{Store: r.credentials, Now: r.clock.Now},
-			Queue: &queue.Events{SQS: r.sqs, URL: r.commandsURL}},
+		&reactions.Step{Events: r.events, Then: []reactions.ChildStep{route}, Now: r.clock.Now}, route,
 	}}
 	return r
 }

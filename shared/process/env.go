@@ -47,10 +47,10 @@ func ReadConfig(getenv func(string) string) Config {
 func (c Config) Validate() error { return c.problems }
 
 // FromEnv builds the handler from the variables getenv reads (os.Getenv in the function's
-// main): the events, subscriptions, deliveries and credentials tables and the events,
-// deliveries and commands queues; optionally WEDSYNC_RETENTION and
-// WEDSYNC_CONNECTION_CACHE_TTL. Its steps run reactions first, then fan-out, then route
-// commands to act.
+// main): the events, subscriptions, deliveries and credentials tables and the deliveries
+// and commands queues; optionally WEDSYNC_RETENTION and WEDSYNC_CONNECTION_CACHE_TTL. Its
+// steps run reactions first (each child processed inline: its fan-out and its routing to
+// act), then fan-out, then route commands to act.
 func FromEnv(ctx context.Context, getenv func(string) string) (*Handler, error) {
 	c := ReadConfig(getenv)
 	if err := c.Validate(); err != nil {
@@ -68,23 +68,35 @@ func New(ctx context.Context, c Config) (*Handler, error) {
 	r := c.Resources
 	db, sq := awsenv.DynamoDB(cfg), awsenv.SQS(cfg)
 	events := &store.Events{DB: db, Table: r.Table(topology.TableEvents)}
+	fanout := &delivery.Fanout{
+		Subscriptions: &store.Subscriptions{DB: db, Table: r.Table(topology.TableSubscriptions)},
+		Deliveries:    &store.Deliveries{DB: db, Table: r.Table(topology.TableDeliveries)},
+		Queue:         &queue.Deliveries{SQS: sq, URL: r.Queue(topology.QueueDeliveries)},
+		Now:           time.Now,
+		Retention:     c.Retention,
+	}
+	route := &commands.Route{
+		Kinds: &commands.Kinds{Store: &store.Credentials{DB: db, Table: r.Table(topology.TableCredentials)},
+			TTL: c.CredentialsTTL, Now: time.Now},
+		Queue: &queue.Events{SQS: sq, URL: r.Queue(topology.QueueCommands)},
+	}
 	return &Handler{
 		Events: events,
 		Steps: []Step{&reactions.Step{
-			Events: events, Queue: &queue.Events{SQS: sq, URL: r.Queue(topology.QueueEvents)},
-			Now: time.Now, Retention: c.Retention,
-		}, &delivery.Fanout{
-			Subscriptions: &store.Subscriptions{DB: db, Table: r.Table(topology.TableSubscriptions)},
-			Deliveries:    &store.Deliveries{DB: db, Table: r.Table(topology.TableDeliveries)},
-			Queue:         &queue.Deliveries{SQS: sq, URL: r.Queue(topology.QueueDeliveries)},
-			Now:           time.Now,
-			Retention:     c.Retention,
-		}, &commands.Route{
-			Kinds: &commands.Kinds{Store: &store.Credentials{DB: db, Table: r.Table(topology.TableCredentials)},
-				TTL: c.CredentialsTTL, Now: time.Now},
-			Queue: &queue.Events{SQS: sq, URL: r.Queue(topology.QueueCommands)},
-		}},
-		Now:    time.Now,
-		Logger: lambdalog.New("process"),
+			Events: events, Then: []reactions.ChildStep{fanout, route}, Now: time.Now, Retention: c.Retention,
+		}, fanout, route},
+		Now:         time.Now,
+		Logger:      lambdalog.New("process"),
+		MaxReceives: maxReceives(topology.Default(), topology.QueueEvents),
 	}, nil
+}
+
+// maxReceives is the maxReceiveCount of the queue called name (0 when there is none).
+func maxReceives(spec topology.Spec, name string) int {
+	for _, q := range spec.Queues {
+		if q.Name == name {
+			return q.MaxReceiveCount
+		}
+	}
+	return 0
 }

@@ -3,14 +3,19 @@ package reactions_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/smithy-go/middleware"
 
+	"github.com/wedsync/webhooks/shared/delivery"
 	"github.com/wedsync/webhooks/shared/envelope"
 	"github.com/wedsync/webhooks/shared/process"
 	"github.com/wedsync/webhooks/shared/queue"
@@ -19,125 +24,292 @@ import (
 	"github.com/wedsync/webhooks/shared/testenv"
 )
 
-// TestProcessRunsReactionsOnce: processing a booking stores and queues its three children,
-// outside the index of unprocessed events; a redelivery of the parent adds none, and the
-// children trigger nothing themselves.
-func TestProcessRunsReactionsOnce(t *testing.T) {
+// recorder is a child step that records the children it saw.
+type recorder struct {
+	mu   sync.Mutex
+	seen []string
+}
+
+func (r *recorder) Name() string { return "record" }
+
+func (r *recorder) Apply(_ context.Context, ev envelope.Envelope) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.seen = append(r.seen, ev.ID)
+	return nil
+}
+
+func (r *recorder) ids() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.seen)
+}
+
+// pipeline is process with reactions (children fanned out inline) and fan-out, on fresh
+// tables and a fresh deliveries queue, one subscription to every type. The step's events
+// and the fan-out's clients run mw.
+type pipeline struct {
+	t          *testing.T
+	events     *store.Events
+	deliveries *store.Deliveries
+	sqs        *sqs.Client
+	url        string
+	sub        string
+	record     *recorder
+	process    *process.Handler
+}
+
+func newPipeline(t *testing.T, mw ...func(*middleware.Stack) error) *pipeline {
+	t.Helper()
 	cfg := testenv.Config(testenv.CallTimeout)
 	db := testenv.DynamoDB(t, cfg)
 	tables := testenv.Tables(t, db)
 	sq := testenv.SQS(t, cfg)
-	url := testenv.Queue(t, sq, "events", 30*time.Second)
-	evs := &store.Events{DB: db, Table: tables["events"]}
+	fcfg := testenv.Config(testenv.CallTimeout, mw...)
+	fdb, fsq := testenv.DynamoDB(t, fcfg), testenv.SQS(t, fcfg)
+	p := &pipeline{t: t, sqs: sq, url: testenv.Queue(t, sq, "deliveries", 30*time.Second), sub: "sub_all", record: &recorder{},
+		events: &store.Events{DB: db, Table: tables["events"]}, deliveries: &store.Deliveries{DB: db, Table: tables["deliveries"]}}
+	subs := &store.Subscriptions{DB: db, Table: tables["subscriptions"]}
+	if err := subs.Create(context.Background(), store.Subscription{ID: p.sub, TenantID: "t", EndpointURL: "https://hooks.example.com/all",
+		EventTypes: []string{"*"}, Active: true, Version: envelope.Version, CreatedAt: t0}); err != nil {
+		t.Fatal(err)
+	}
 	clock := func() time.Time { return t0 }
-	h := &process.Handler{Events: evs, Now: clock, Logger: slog.New(slog.DiscardHandler),
-		Steps: []process.Step{&reactions.Step{Events: evs, Queue: &queue.Events{SQS: sq, URL: url}, Now: clock}}}
-	ctx := context.Background()
-	env := envelope.Envelope{SpecVersion: "1.0", ID: "evt_booking", Type: "booking.created", TenantID: "t", Provider: "custom",
-		CorrelationID: "evt_booking", Origin: "provider", Time: t0, Data: json.RawMessage(`{"booking_id":"bk_1","attendee_email":"a@example.com"}`)}
+	fanout := &delivery.Fanout{Subscriptions: subs, Deliveries: &store.Deliveries{DB: fdb, Table: tables["deliveries"]},
+		Queue: &queue.Deliveries{SQS: fsq, URL: p.url}, Now: clock}
+	step := &reactions.Step{Events: &store.Events{DB: fdb, Table: tables["events"]}, Then: []reactions.ChildStep{fanout, p.record}, Now: clock}
+	p.process = &process.Handler{Events: p.events, Now: clock, Logger: slog.New(slog.NewTextHandler(testWriter{t}, nil)), Steps: []process.Step{step, fanout}}
+	return p
+}
+
+// parent stores a provider event of typ with data.
+func (p *pipeline) parent(id, typ, data string) {
+	p.t.Helper()
+	env := envelope.Envelope{SpecVersion: "1.0", ID: id, Type: typ, TenantID: "t", Provider: "custom",
+		CorrelationID: id, Origin: "provider", Time: t0, Data: json.RawMessage(data)}
 	b, _ := json.Marshal(env)
-	if _, _, err := evs.PutNew(ctx, store.Event{ID: env.ID, TenantID: "t", Type: env.Type, CorrelationID: env.ID, Time: t0, Envelope: b, ReceivedAt: t0}); err != nil {
-		t.Fatal(err)
-	}
-	run := func(ids ...string) {
-		batch := events.SQSEvent{}
-		for i, id := range ids {
-			batch.Records = append(batch.Records, events.SQSMessage{MessageId: "m" + string(rune('a'+i)), Body: `{"event_id":"` + id + `"}`})
-		}
-		resp, err := h.Handle(ctx, batch)
-		if err != nil || len(resp.BatchItemFailures) != 0 {
-			t.Fatalf("process: %+v %v", resp, err)
-		}
-	}
-	drain := func() []string {
-		var ids []string
-		for {
-			out, err := sq.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(url), MaxNumberOfMessages: 10})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(out.Messages) == 0 {
-				return ids
-			}
-			for _, m := range out.Messages {
-				id, err := queue.ParseEventMessage(aws.ToString(m.Body))
-				if err != nil {
-					t.Fatal(err)
-				}
-				ids = append(ids, id)
-			}
-		}
-	}
-	run("evt_booking")
-	children := drain()
-	if len(children) != 3 {
-		t.Fatalf("%d children queued, want 3", len(children))
-	}
-	// The parent stayed unprocessed until its children were queued: they need no entry in
-	// the index of unprocessed events (two index writes each).
-	if pending, err := evs.ListUnprocessed(ctx, t0.Add(time.Hour), 10); err != nil || len(pending) != 0 {
-		t.Fatalf("unprocessed events indexed once the parent is processed: %v %v", pending, err)
-	}
-	for _, id := range children {
-		child, err := evs.Get(ctx, id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var ce envelope.Envelope
-		_ = json.Unmarshal(child.Envelope, &ce)
-		if ce.CausationID != "evt_booking" || ce.CorrelationID != "evt_booking" || ce.Origin != "reaction" {
-			t.Fatalf("child %+v", ce)
-		}
-	}
-	run(children...)
-	if more := drain(); len(more) != 0 {
-		t.Fatalf("children triggered %d more events", len(more))
-	}
-	// A redelivered parent (processed already) and one not yet marked: no new children.
-	if err := evs.MarkProcessed(ctx, "evt_booking", t0, time.Time{}); err != nil {
-		t.Fatal(err)
-	}
-	run("evt_booking")
-	page, err := evs.ListByTenant(ctx, "t", store.EventFilter{}, "", 100)
-	if err != nil || len(page.Items) != 4 {
-		t.Fatalf("%d events stored, want the parent and 3 children (%v)", len(page.Items), err)
+	if _, _, err := p.events.PutNew(context.Background(), store.Event{ID: id, TenantID: "t", Type: typ, CorrelationID: id,
+		Time: t0, Envelope: b, ReceivedAt: t0}); err != nil {
+		p.t.Fatal(err)
 	}
 }
 
-// TestStepFaults: when storing or queueing a child fails, the parent's message fails and
-// its redelivery completes the work, with each child stored once.
-func TestStepFaults(t *testing.T) {
-	for _, op := range []string{"PutItem", "SendMessage"} {
-		t.Run(op, func(t *testing.T) {
-			cfg := testenv.Config(testenv.CallTimeout)
-			db := testenv.DynamoDB(t, cfg)
-			tables := testenv.Tables(t, db)
-			sq := testenv.SQS(t, cfg)
-			url := testenv.Queue(t, sq, "events", 30*time.Second)
+// run hands process one message of the event id and returns its failures.
+func (p *pipeline) run(id string) []events.SQSBatchItemFailure {
+	p.t.Helper()
+	resp, err := p.process.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{{MessageId: "m-" + id, Body: `{"event_id":"` + id + `"}`}}})
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	return resp.BatchItemFailures
+}
+
+// queued takes every message off the deliveries queue and returns their delivery ids.
+func (p *pipeline) queued() []string {
+	p.t.Helper()
+	var ids []string
+	for {
+		out, err := p.sqs.ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{QueueUrl: aws.String(p.url), MaxNumberOfMessages: 10})
+		if err != nil {
+			p.t.Fatal(err)
+		}
+		if len(out.Messages) == 0 {
+			slices.Sort(ids)
+			return ids
+		}
+		for _, m := range out.Messages {
+			id, err := queue.ParseDeliveryMessage(aws.ToString(m.Body))
+			if err != nil {
+				p.t.Fatal(err)
+			}
+			ids = append(ids, id)
+			_, _ = p.sqs.DeleteMessage(context.Background(), &sqs.DeleteMessageInput{QueueUrl: aws.String(p.url), ReceiptHandle: m.ReceiptHandle})
+		}
+	}
+}
+
+// stored lists the tenant's events, oldest first by id.
+func (p *pipeline) stored() []store.Event {
+	p.t.Helper()
+	page, err := p.events.ListByTenant(context.Background(), "t", store.EventFilter{}, "", 100)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	return page.Items
+}
+
+// deliveryIDs lists the delivery records of the subscription, sorted.
+func (p *pipeline) deliveryIDs() []string {
+	p.t.Helper()
+	page, err := p.deliveries.ListBySubscription(context.Background(), p.sub, "", 100)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	var ids []string
+	for _, d := range page.Items {
+		ids = append(ids, d.ID)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// TestChildrenProcessedInline: processing a booking stores its three children already
+// processed (no queue message, no process run, no marker, outside the sweep index) and
+// fans each out in the same run; the parent is marked processed last. A redelivery of the
+// processed parent neither adds children nor runs their steps again; the children derive
+// nothing themselves.
+func TestChildrenProcessedInline(t *testing.T) {
+	rec := testenv.NewRecorder()
+	p := newPipeline(t, rec.Middleware)
+	ctx := context.Background()
+	p.parent("evt_booking", "booking.created", `{"booking_id":"bk_1","attendee_email":"a@example.com"}`)
+	if f := p.run("evt_booking"); len(f) != 0 {
+		t.Fatalf("process: %+v", f)
+	}
+	if calls := rec.Calls(); calls["SendMessage"] != 0 || calls["SendMessageBatch"] != 4 {
+		t.Fatalf("calls %v; want no event queued, and each delivery queued by its own fan-out", calls)
+	}
+	children := p.record.ids()
+	if len(children) != 3 {
+		t.Fatalf("child steps ran for %v, want the 3 children", children)
+	}
+	for _, id := range children {
+		child, err := p.events.Get(ctx, id)
+		if err != nil || child.Status != store.StatusProcessed || !child.ProcessedAt.Equal(t0) {
+			t.Fatalf("child %s: %q at %v, %v", id, child.Status, child.ProcessedAt, err)
+		}
+		var ce envelope.Envelope
+		_ = json.Unmarshal(child.Envelope, &ce)
+		if ce.CausationID != "evt_booking" || ce.CorrelationID != "evt_booking" || ce.Origin != "reaction" || len(reactions.Rules(ce)) != 0 {
+			t.Fatalf("child %+v", ce)
+		}
+	}
+	if parent, err := p.events.Get(ctx, "evt_booking"); err != nil || parent.Status != store.StatusProcessed {
+		t.Fatalf("parent: %q %v", parent.Status, err)
+	}
+	if pending, err := p.events.ListUnprocessed(ctx, t0.Add(time.Hour), 10); err != nil || len(pending) != 0 {
+		t.Fatalf("the sweep index holds %v %v", pending, err)
+	}
+	want := []string{delivery.DeliveryID("evt_booking", p.sub, 0)}
+	for _, id := range children {
+		want = append(want, delivery.DeliveryID(id, p.sub, 0))
+	}
+	slices.Sort(want)
+	if got := p.queued(); !slices.Equal(got, want) {
+		t.Fatalf("deliveries queued %v, want one for the parent and each child %v", got, want)
+	}
+
+	if f := p.run("evt_booking"); len(f) != 0 {
+		t.Fatalf("redelivery: %+v", f)
+	}
+	if got := p.record.ids(); len(got) != 3 {
+		t.Fatalf("a redelivered processed parent ran its children's steps again: %v", got)
+	}
+	if got := p.queued(); len(got) != 0 {
+		t.Fatalf("a redelivery queued %v", got)
+	}
+	if evs := p.stored(); len(evs) != 4 {
+		t.Fatalf("%d events stored, want the parent and 3 children", len(evs))
+	}
+}
+
+// TestChildrenAfterAFaultMidway: a run that fails after storing a child, before or while
+// doing the child's steps, leaves the parent unprocessed; its redelivery applies the
+// existing child's steps again and does the rest. Every event ends with exactly one
+// delivery record, none queued twice, and the child whose put applied before the fault
+// has its delivery queued by the second run.
+func TestChildrenAfterAFaultMidway(t *testing.T) {
+	for _, c := range []struct {
+		op    string
+		fault testenv.Fault
+	}{
+		{"PutItem", testenv.AppliedThenErrors},
+		{"SendMessageBatch", testenv.Fails},
+	} {
+		t.Run(c.op+"/"+c.fault.String(), func(t *testing.T) {
 			rec := testenv.NewRecorder()
-			fcfg := testenv.Config(testenv.FaultCallTimeout, rec.Middleware)
-			evs := &store.Events{DB: db, Table: tables["events"]}
-			step := &reactions.Step{Events: &store.Events{DB: testenv.DynamoDB(t, fcfg), Table: tables["events"]},
-				Queue: &queue.Events{SQS: testenv.SQS(t, fcfg), URL: url}, Now: func() time.Time { return t0 }}
-			h := &process.Handler{Events: evs, Steps: []process.Step{step}, Now: func() time.Time { return t0 }, Logger: slog.New(slog.DiscardHandler)}
-			env := envelope.Envelope{ID: "evt_p", Type: "form.submitted", TenantID: "t", Origin: "provider", Time: t0, Data: json.RawMessage(`{"form_id":"f"}`)}
-			b, _ := json.Marshal(env)
-			if _, _, err := evs.PutNew(context.Background(), store.Event{ID: env.ID, TenantID: "t", Type: env.Type, CorrelationID: env.ID, Time: t0, Envelope: b, ReceivedAt: t0}); err != nil {
-				t.Fatal(err)
+			p := newPipeline(t, rec.Middleware)
+			p.parent("evt_booking", "booking.created", `{"booking_id":"bk_1","attendee_email":"a@example.com"}`)
+			rec.Inject(c.op, c.fault)
+			if f := p.run("evt_booking"); len(f) != 1 {
+				t.Fatalf("a failing %s did not fail the message", c.op)
 			}
-			batch := events.SQSEvent{Records: []events.SQSMessage{{MessageId: "m1", Body: `{"event_id":"evt_p"}`}}}
-			rec.Inject(op, testenv.Fails)
-			if resp, _ := h.Handle(context.Background(), batch); len(resp.BatchItemFailures) != 1 {
-				t.Fatalf("a failing %s did not fail the message", op)
+			first := p.queued()
+			stored := p.stored()
+			if len(stored) != 2 {
+				t.Fatalf("after the fault %d events stored, want the parent and the first child", len(stored))
 			}
-			rec.Inject(op, 0)
-			if resp, _ := h.Handle(context.Background(), batch); len(resp.BatchItemFailures) != 0 {
-				t.Fatalf("the redelivery failed: %+v", resp)
+			rec.Inject(c.op, 0)
+			if f := p.run("evt_booking"); len(f) != 0 {
+				t.Fatalf("the redelivery failed: %+v", f)
 			}
-			page, _ := evs.ListByTenant(context.Background(), "t", store.EventFilter{}, "", 10)
-			if len(page.Items) != 2 {
-				t.Fatalf("%d events, want the parent and one child", len(page.Items))
+			second := p.queued()
+			records := p.deliveryIDs()
+			if len(records) != 4 {
+				t.Fatalf("%d delivery records, want one for the parent and each of 3 children", len(records))
+			}
+			all := append(slices.Clone(first), second...)
+			slices.Sort(all)
+			if len(slices.Compact(slices.Clone(all))) != len(all) {
+				t.Fatalf("a delivery was queued twice: %v then %v", first, second)
+			}
+			if c.op == "PutItem" && !slices.Equal(all, records) {
+				t.Fatalf("queued %v, want every delivery %v", all, records)
+			}
+			for _, id := range records {
+				d, err := p.deliveries.Get(context.Background(), id)
+				if err != nil || d.Status != store.DeliveryPending {
+					t.Fatalf("delivery %s: %+v %v", id, d, err)
+				}
+			}
+			if got := p.record.ids(); len(got) < 3 {
+				t.Fatalf("child steps ran for %v", got)
+			}
+			if parent, err := p.events.Get(context.Background(), "evt_booking"); err != nil || parent.Status != store.StatusProcessed {
+				t.Fatalf("parent: %q %v", parent.Status, err)
 			}
 		})
 	}
 }
+
+// TestStepFaults: when storing a child fails, the parent's message fails and its
+// redelivery completes the work, with each child stored once.
+func TestStepFaults(t *testing.T) {
+	rec := testenv.NewRecorder()
+	p := newPipeline(t, rec.Middleware)
+	p.parent("evt_p", "form.submitted", `{"form_id":"f"}`)
+	rec.Inject("PutItem", testenv.Fails)
+	if f := p.run("evt_p"); len(f) != 1 {
+		t.Fatal("a failing PutItem did not fail the message")
+	}
+	rec.Inject("PutItem", 0)
+	if f := p.run("evt_p"); len(f) != 0 {
+		t.Fatalf("the redelivery failed: %+v", f)
+	}
+	if evs := p.stored(); len(evs) != 2 {
+		t.Fatalf("%d events, want the parent and one child", len(evs))
+	}
+}
+
+// TestGenerationsAreBounded: a rule that derives from what it derived stops the run with
+// ErrTooDeep past MaxGenerations, after storing that many generations.
+func TestGenerationsAreBounded(t *testing.T) {
+	p := newPipeline(t)
+	step := &reactions.Step{Events: p.events, Now: func() time.Time { return t0 },
+		Derive: func(envelope.Envelope) []reactions.Derived {
+			return []reactions.Derived{{Reaction: "again", Type: envelope.NotificationSend, Data: map[string]any{}}}
+		}}
+	p.parent("evt_loop", "form.submitted", `{}`)
+	err := step.Apply(context.Background(), envelope.Envelope{ID: "evt_loop", Type: "form.submitted", TenantID: "t", Time: t0})
+	if !errors.Is(err, reactions.ErrTooDeep) {
+		t.Fatalf("a rule feeding itself: %v, want ErrTooDeep", err)
+	}
+	if evs := p.stored(); len(evs) != 1+reactions.MaxGenerations {
+		t.Fatalf("%d events stored, want the parent and %d generations", len(evs), reactions.MaxGenerations)
+	}
+}
+
+// testWriter sends process's logs to the test's log.
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(b []byte) (int, error) { w.t.Log(string(b)); return len(b), nil }
