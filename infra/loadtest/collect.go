@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -64,14 +65,25 @@ func attrMillis(item map[string]types.AttributeValue, k string) time.Time {
 	return time.UnixMilli(ms).UTC()
 }
 
-// Events reads every stored event: id, type, status, received and processed times.
+// Events reads every stored event: id, type, status, received and processed times. The
+// table also holds each processed event's marker, which sets its event's status.
 func (s Stores) Events(ctx context.Context) ([]store.Event, error) {
 	var out []store.Event
+	processed := map[string]time.Time{}
 	err := s.scan(ctx, topology.TableEvents, "id, #type, #status, received_at, processed_at", func(item map[string]types.AttributeValue) error {
+		if id, ok := store.ProcessedEventOf(attrS(item, "id")); ok {
+			processed[id] = attrMillis(item, "processed_at")
+			return nil
+		}
 		out = append(out, store.Event{ID: attrS(item, "id"), Type: attrS(item, "type"), Status: attrS(item, "status"),
 			ReceivedAt: attrMillis(item, "received_at"), ProcessedAt: attrMillis(item, "processed_at")})
 		return nil
 	})
+	for i, e := range out {
+		if at, ok := processed[e.ID]; ok && e.Status != store.StatusProcessed {
+			out[i].Status, out[i].ProcessedAt = store.StatusProcessed, at
+		}
+	}
 	return out, err
 }
 
@@ -147,12 +159,19 @@ func (s Stores) QueuesEmpty(ctx context.Context) bool {
 	return true
 }
 
-// Pending lists the events not yet processed and the deliveries still live, from the
-// tables' sparse indexes.
+// Pending lists the events of the sweep index not yet processed (processed ones wait there
+// for the scheduler to take them out) and the deliveries still live, from the tables'
+// sparse indexes. Events queued at once are never in the sweep index: the queues' depth
+// tells of them.
 func (s Stores) Pending(ctx context.Context) (events, deliveries []string, err error) {
 	if events, err = s.index(ctx, topology.TableEvents, store.IndexUnprocessed, "pending_shard", store.PendingShards); err != nil {
 		return nil, nil, err
 	}
+	done, err := (&store.Events{DB: s.DB, Table: s.State.Tables[topology.TableEvents]}).ProcessedAt(ctx, events)
+	if err != nil {
+		return nil, nil, err
+	}
+	events = slices.DeleteFunc(events, func(id string) bool { _, ok := done[id]; return ok })
 	deliveries, err = s.index(ctx, topology.TableDeliveries, store.IndexDue, "due_shard", store.DueShards)
 	return events, deliveries, err
 }
