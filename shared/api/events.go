@@ -26,6 +26,8 @@ type Event struct {
 	// PayloadEncoding is "base64" when the payload is not UTF-8 text.
 	PayloadEncoding string    `json:"payload_encoding,omitempty" enum:"text,base64,"`
 	ReceivedAt      time.Time `json:"received_at"`
+	// ProcessedAt is when processing the event ended; absent until then.
+	ProcessedAt *time.Time `json:"processed_at,omitempty" doc:"When processing the event (reactions, fan-out) ended; absent while it is received."`
 }
 
 // Events is a page of events, newest first.
@@ -164,5 +166,10 @@ func eventView(ctx context.Context, ev store.Event) (Event, error) {
 	if err != nil {
 		return Event{}, err
 	}
-	return Event{ID: ev.ID, Type: ev.Type, Time: utc(ev.Time), Status: ev.Status, Envelope: env, ReceivedAt: utc(ev.ReceivedAt)}, nil
+	view := Event{ID: ev.ID, Type: ev.Type, Time: utc(ev.Time), Status: ev.Status, Envelope: env, ReceivedAt: utc(ev.ReceivedAt)}
+	if !ev.ProcessedAt.IsZero() {
+		t := utc(ev.ProcessedAt)
+		view.ProcessedAt = &t
+	}
+	return view, nil
 }
