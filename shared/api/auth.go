@@ -28,6 +28,9 @@ func (s *Server) authenticate(ctx context.Context, header string) (store.APIKey,
 		s.Logger.WarnContext(ctx, "API key without a tenant refused", "request_id", requestID(ctx), "key_id", found.ID)
 		return store.APIKey{}, newError(ctx, http.StatusUnauthorized, "unknown API key")
 	}
+	if !found.TenantDisabledAt.IsZero() {
+		return store.APIKey{}, newError(ctx, http.StatusUnauthorized, "this API key's tenant is disabled")
+	}
 	switch found.Status(s.Now()) {
 	case store.KeyRevoked:
 		return store.APIKey{}, newError(ctx, http.StatusUnauthorized, "this API key was revoked")

@@ -79,6 +79,5 @@ func (s *Server) remember(r *http.Request, scope string, sealScope secrets.Scope
 // idempotencySealScope binds a remembered answer to its tenant and Idempotency-Key scope,
 // so it opens for no other.
 func idempotencySealScope(tenant, scope string) secrets.Scope {
-	sum := sha256.Sum256([]byte(scope))
-	return secrets.Scope{TenantID: tenant, ResourceID: "idem_" + hex.EncodeToString(sum[:16])}
+	return secrets.IdempotencyScope(tenant, scope)
 }

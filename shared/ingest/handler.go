@@ -140,7 +140,7 @@ func (h *Handler) ingest(ctx context.Context, req *events.APIGatewayV2HTTPReques
 	if err != nil {
 		return nil, false, err
 	}
-	if conn.Connection.Status != store.ConnectionActive || conn.Connection.Kind != h.Provider.Kind() {
+	if conn.Connection.Status != store.ConnectionActive || !conn.Connection.TenantDisabledAt.IsZero() || conn.Connection.Kind != h.Provider.Kind() {
 		return nil, false, fmt.Errorf("%w: %.64q", inbound.ErrConnectionNotFound, connID)
 	}
 	if method != http.MethodPost {

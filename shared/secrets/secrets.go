@@ -2,6 +2,8 @@ package secrets
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -23,6 +25,13 @@ var ErrUnsealable = errors.New("sealed secret has an unknown format")
 type Scope struct {
 	TenantID   string
 	ResourceID string
+}
+
+// IdempotencyScope is the scope a remembered /v1 answer is sealed in: its tenant and a
+// hash of its Idempotency-Key record's key, so it opens for no other record.
+func IdempotencyScope(tenant, record string) Scope {
+	sum := sha256.Sum256([]byte(record))
+	return Scope{TenantID: tenant, ResourceID: "idem_" + hex.EncodeToString(sum[:16])}
 }
 
 // Sealer seals secrets for storage and opens them for use.

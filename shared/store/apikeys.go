@@ -28,6 +28,9 @@ type APIKey struct {
 	ExpiresAt time.Time
 	// RevokedAt, when set, is when the key was revoked; it works no more.
 	RevokedAt time.Time
+	// TenantDisabledAt, when set, is when the key's tenant was disabled: the key is refused
+	// until the tenant is enabled again.
+	TenantDisabledAt time.Time
 }
 
 // API key states.
@@ -182,7 +185,7 @@ func apiKeyFromItem(item map[string]types.AttributeValue) APIKey {
 		Hash: getS(item, "key_hash"), ID: getS(item, "id"), TenantID: getS(item, "tenant_id"),
 		TenantName: getS(item, "tenant_name"), Name: getS(item, "name"), Prefix: getS(item, "prefix"),
 		CreatedAt: fromMillis(getN(item, "created_at")), ExpiresAt: fromMillis(getN(item, "expires_at")),
-		RevokedAt: fromMillis(getN(item, "revoked_at")),
+		RevokedAt: fromMillis(getN(item, "revoked_at")), TenantDisabledAt: fromMillis(getN(item, tenantDisabledAttr)),
 	}
 	if k.ID == "" {
 		k.ID = legacyID(k.Hash)

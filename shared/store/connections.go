@@ -40,6 +40,9 @@ type Connection struct {
 	// Revision is the item's version as read: Update writes only from the latest one and
 	// moves it on by one.
 	Revision int64
+	// TenantDisabledAt, when set, is when the connection's tenant was disabled: its ingest
+	// URL answers 404 until the tenant is enabled again.
+	TenantDisabledAt time.Time
 }
 
 // Connections is the connections table.
@@ -66,15 +69,16 @@ func (c *Connections) Get(ctx context.Context, id string) (Connection, error) {
 
 func connectionFromItem(item map[string]types.AttributeValue) Connection {
 	conn := Connection{
-		ID:            getS(item, "id"),
-		TenantID:      getS(item, "tenant_id"),
-		Kind:          getS(item, "kind"),
-		Name:          getS(item, "name"),
-		Status:        getS(item, "status"),
-		SealedSecrets: getS(item, "secrets"),
-		CreatedAt:     fromMillis(getN(item, "created_at")),
-		UpdatedAt:     fromMillis(getN(item, "updated_at")),
-		Revision:      getN(item, revisionAttr),
+		ID:               getS(item, "id"),
+		TenantID:         getS(item, "tenant_id"),
+		Kind:             getS(item, "kind"),
+		Name:             getS(item, "name"),
+		Status:           getS(item, "status"),
+		SealedSecrets:    getS(item, "secrets"),
+		CreatedAt:        fromMillis(getN(item, "created_at")),
+		UpdatedAt:        fromMillis(getN(item, "updated_at")),
+		Revision:         getN(item, revisionAttr),
+		TenantDisabledAt: fromMillis(getN(item, tenantDisabledAttr)),
 	}
 	if m, ok := item["config"].(*types.AttributeValueMemberM); ok {
 		conn.Config = map[string]string{}

@@ -33,6 +33,8 @@ func Tables() []Table {
 		{Name: "idempotency_keys", TTLAttribute: "expires_at", Create: func(name string) *dynamodb.CreateTableInput { return keyedTable(name, "scope") }},
 		{Name: "credentials", Create: credentialsTable},
 		{Name: "actions", TTLAttribute: "expires_at", Create: func(name string) *dynamodb.CreateTableInput { return keyedTable(name, "id") }},
+		{Name: "tenants", Create: func(name string) *dynamodb.CreateTableInput { return keyedTable(name, "id") }},
+		{Name: "jobs", TTLAttribute: "expires_at", Create: func(name string) *dynamodb.CreateTableInput { return keyedTable(name, "id") }},
 	}
 }
 

@@ -20,6 +20,8 @@ const (
 	TableRateLimits      = "rate_limits"
 	TableCredentials     = "credentials"
 	TableActionRecords   = "actions"
+	TableTenants         = "tenants"
+	TableJobs            = "jobs"
 )
 
 // Logical queue names.
@@ -48,6 +50,9 @@ const (
 	Consume
 	// SendAndWatch: SendMessage, and GetQueueAttributes to see the queue's backlog.
 	SendAndWatch
+	// Rewrite: Full and Scan, to read every item of a tenant and rewrite or delete the ones
+	// that hold a value (erasure).
+	Rewrite
 )
 
 // Sends reports whether an access lets a function send to a queue.
@@ -77,6 +82,8 @@ func TableActions(a Access) []string {
 		return append(read, write...)
 	case Full:
 		return append(append(read, write...), "dynamodb:DeleteItem")
+	case Rewrite:
+		return append(append(read, write...), "dynamodb:DeleteItem", "dynamodb:Scan")
 	}
 	return nil
 }
@@ -183,9 +190,9 @@ func ForKinds(providers []string) Spec {
 				Tables: map[string]Access{
 					TableAPIKeys: ReadWrite, TableConnections: Full, TableSubscriptions: Full,
 					TableEvents: ReadWrite, TableIdempotencyKeys: Full, TableDeliveries: ReadWrite, TableRateLimits: Write,
-					TableCredentials: Write,
+					TableCredentials: Write, TableJobs: ReadWrite,
 				},
-				Queues:   map[string]Access{QueueDeliveries: Send},
+				Queues:   map[string]Access{QueueDeliveries: Send, QueueCommands: Send}, // commands: background jobs
 				Secrets:  SealSecrets,
 				Timeout:  10 * time.Second,
 				MemoryMB: 256,
@@ -228,7 +235,7 @@ func ForKinds(providers []string) Spec {
 			{Name: QueueCommands, MaxReceiveCount: 5, Retention: 14 * 24 * time.Hour},
 		},
 		Tables: []string{TableConnections, TableEvents, TableSubscriptions, TableDeliveries, TableRateLimits, TableAPIKeys, TableIdempotencyKeys,
-			TableCredentials, TableActionRecords},
+			TableCredentials, TableActionRecords, TableTenants, TableJobs},
 	}
 }
 
