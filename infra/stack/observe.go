@@ -2,6 +2,7 @@ package stack
 
 import (
 	"slices"
+	"strconv"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
@@ -57,11 +58,16 @@ func (b *Built) addAlarms(stack awscdk.Stack, props Props) {
 	dash.AddWidgets(graph("API requests and 5xx", []awscloudwatch.IMetric{b.API.MetricCount(nil), server}))
 }
 
-func (b *Built) addOutputs(stack awscdk.Stack) {
+// addOutputs names what the operator's command (infra/ops) finds the stack by: its stage
+// and retention, its tables, queues and DLQs, and the key that seals secrets.
+func (b *Built) addOutputs(stack awscdk.Stack, props Props) {
 	out := func(id string, value *string, what string) {
 		awscdk.NewCfnOutput(stack, jsii.String(id), &awscdk.CfnOutputProps{Value: value, Description: jsii.String(what)})
 	}
 	out("ApiUrl", b.API.ApiEndpoint(), "base URL of the webhooks and the management API")
+	out("Stage", jsii.String(props.Stage), "the deployment's stage (WEDSYNC_STAGE)")
+	out("RetentionDays", jsii.String(strconv.Itoa(props.RetentionDays)), "how long events, deliveries and logs are kept (context retentionDays)")
+	out("SecretsKeyId", b.SecretsKey.KeyId(), "the KMS key that seals secrets and remembered answers")
 	for _, t := range sortedKeys(b.Tables) {
 		out(pascal(t)+"TableName", b.Tables[t].TableName(), "the "+t+" table")
 	}

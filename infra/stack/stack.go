@@ -91,7 +91,7 @@ func New(scope constructs.Construct, id string, props Props) (*Built, error) {
 		return nil, err
 	}
 	b.addAlarms(stack, props)
-	b.addOutputs(stack)
+	b.addOutputs(stack, props)
 	return b, nil
 }
 

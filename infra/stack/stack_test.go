@@ -224,9 +224,12 @@ func TestObservabilityAndSettings(t *testing.T) {
 		"AccessLogSettings":    assertions.Match_ObjectLike(&map[string]any{"DestinationArn": assertions.Match_AnyValue()}),
 	})
 	tmpl.HasResourceProperties(jsii.String("AWS::KMS::Key"), map[string]any{"EnableKeyRotation": true})
-	for _, out := range []string{"ApiUrl", "EventsTableName", "ConnectionsTableName", "EventsQueueUrl", "DeliveriesQueueUrl", "EventsDLQUrl"} {
+	for _, out := range []string{"ApiUrl", "EventsTableName", "ConnectionsTableName", "TenantsTableName", "JobsTableName", "EventsQueueUrl",
+		"DeliveriesQueueUrl", "EventsDLQUrl", "CommandsDLQUrl", "SecretsKeyId"} {
 		tmpl.HasOutput(jsii.String(out), map[string]any{})
 	}
+	tmpl.HasOutput(jsii.String("Stage"), map[string]any{"Value": "prod"})
+	tmpl.HasOutput(jsii.String("RetentionDays"), map[string]any{"Value": "30"})
 	raw, _ := json.Marshal(doc)
 	for _, localOnly := range []string{"WEDSYNC_ALLOW_LOOPBACK_ENDPOINTS", "WEDSYNC_PUBLIC_URL", `"local"`, "PAYPAL_CERT"} {
 		if strings.Contains(string(raw), localOnly) {

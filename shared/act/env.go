@@ -11,6 +11,8 @@ import (
 	"github.com/wedsync/webhooks/shared/awsenv"
 	"github.com/wedsync/webhooks/shared/config"
 	"github.com/wedsync/webhooks/shared/connectors"
+	"github.com/wedsync/webhooks/shared/erase"
+	"github.com/wedsync/webhooks/shared/jobs"
 	"github.com/wedsync/webhooks/shared/lambdalog"
 	"github.com/wedsync/webhooks/shared/queue"
 	"github.com/wedsync/webhooks/shared/secrets"
@@ -159,10 +161,20 @@ func New(ctx context.Context, cfg Config) (*Handler, error) {
 		Sealer:      sealer, Buckets: &store.Buckets{DB: db, Table: table(topology.TableRateLimits)},
 		Providers: providers, Loopback: cfg.Loopback(), TTL: cfg.ConnectionTTL, GetTTL: cfg.GetTTL, Clock: connectors.SystemClock{},
 	}
+	logger := lambdalog.New("act")
+	tables := map[string]string{}
+	for _, t := range erase.TableNames() {
+		tables[t] = table(t)
+	}
 	return &Handler{
 		Events: events, Queue: q, Actions: &store.Actions{DB: db, Table: table(topology.TableActionRecords)},
 		Connections: clients, Runners: DefaultRunners(clients, events, q, time.Now, cfg.Retention),
+		Jobs: &jobs.Runner{
+			Jobs: &store.Jobs{DB: db, Table: table(topology.TableJobs)}, Queue: awsenv.SQS(aws),
+			URL: cfg.Resources.Queue(topology.QueueCommands), Sealer: sealer,
+			Eraser: &erase.Eraser{DB: db, Tables: tables, Sealer: sealer, Now: time.Now}, Now: time.Now, Logger: logger,
+		},
 		Now: time.Now, Retention: cfg.Retention,
-		Logger: lambdalog.New("act"),
+		Logger: logger,
 	}, nil
 }

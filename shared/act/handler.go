@@ -13,6 +13,7 @@ import (
 	"github.com/wedsync/webhooks/shared/commands"
 	"github.com/wedsync/webhooks/shared/connectors"
 	"github.com/wedsync/webhooks/shared/envelope"
+	"github.com/wedsync/webhooks/shared/jobs"
 	"github.com/wedsync/webhooks/shared/queue"
 	"github.com/wedsync/webhooks/shared/store"
 )
@@ -43,7 +44,9 @@ type Handler struct {
 	Actions     ActionStore
 	Connections Connections
 	// Runners run each command type.
-	Runners   map[string]Runner
+	Runners map[string]Runner
+	// Jobs runs the steps of background jobs queued beside the commands; nil refuses them.
+	Jobs      *jobs.Runner
 	Now       func() time.Time
 	Lease     time.Duration
 	Retention time.Duration
@@ -70,6 +73,12 @@ func (h *Handler) Handle(ctx context.Context, batch events.SQSEvent) (events.SQS
 }
 
 func (h *Handler) handleMessage(ctx context.Context, msg events.SQSMessage) error {
+	if step, err := queue.ParseJobMessage(msg.Body); err == nil {
+		if h.Jobs == nil {
+			return fmt.Errorf("%w: job %s", ErrUnknownCommand, step.JobID)
+		}
+		return h.Jobs.Step(ctx, step)
+	}
 	id, err := queue.ParseEventMessage(msg.Body)
 	if err != nil {
 		return err

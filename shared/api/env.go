@@ -10,6 +10,7 @@ import (
 	"github.com/wedsync/webhooks/shared/awsenv"
 	"github.com/wedsync/webhooks/shared/config"
 	"github.com/wedsync/webhooks/shared/delivery"
+	"github.com/wedsync/webhooks/shared/jobs"
 	"github.com/wedsync/webhooks/shared/lambdalog"
 	"github.com/wedsync/webhooks/shared/queue"
 	"github.com/wedsync/webhooks/shared/secrets"
@@ -111,6 +112,8 @@ func New(ctx context.Context, c Config) (*Server, error) {
 		Idempotency: &store.IdempotencyKeys{DB: db, Table: table(topology.TableIdempotencyKeys)},
 		Deliveries:  deliveries,
 		Credentials: &store.Credentials{DB: db, Table: table(topology.TableCredentials)},
+		Jobs: &jobs.Starter{Jobs: &store.Jobs{DB: db, Table: table(topology.TableJobs)}, Queue: awsenv.SQS(cfg),
+			URL: c.Resources.Queue(topology.QueueCommands), Sealer: sealer, Now: time.Now},
 		Tester: &delivery.Tester{Events: events, Deliveries: deliveries, Now: time.Now, Retention: c.Retention,
 			Queue: &queue.Deliveries{SQS: awsenv.SQS(cfg), URL: c.Resources.Queue(topology.QueueDeliveries)}},
 		RateLimits:             &store.RateLimits{DB: db, Table: counters},

@@ -41,10 +41,11 @@ func setFunctionEnv(t *testing.T, k *kms.Client) map[string]string {
 	db := testenv.DynamoDB(t, cfg)
 	tables := testenv.Tables(t, db)
 	for _, name := range []string{topology.TableAPIKeys, topology.TableConnections, topology.TableSubscriptions, topology.TableEvents,
-		topology.TableIdempotencyKeys, topology.TableDeliveries, topology.TableRateLimits, topology.TableCredentials} {
+		topology.TableIdempotencyKeys, topology.TableDeliveries, topology.TableRateLimits, topology.TableCredentials, topology.TableJobs} {
 		t.Setenv(topology.TableEnv(name), tables[name])
 	}
 	t.Setenv(topology.QueueEnv(topology.QueueDeliveries), testenv.Queue(t, testenv.SQS(t, cfg), "deliveries", 30*time.Second))
+	t.Setenv(topology.QueueEnv(topology.QueueCommands), testenv.Queue(t, testenv.SQS(t, cfg), "commands", 30*time.Second))
 	t.Setenv("AWS_ENDPOINT_URL_DYNAMODB", testenv.DynamoDBEndpoint(t))
 	t.Setenv("AWS_ENDPOINT_URL_SQS", testenv.SQSEndpoint(t))
 	t.Setenv("AWS_ENDPOINT_URL_KMS", testenv.KMSEndpoint(t))

@@ -7,6 +7,7 @@ const (
 	exampleSubscriptionID = "sub_m4p6q8r1s3t5v7w9x2k7"
 	exampleEventID        = "evt_xqkxp7d66lbs7nciyres53affl"
 	exampleDeliveryID     = "dlv_7c4xk2m9qv5rtz3wb8nd6hj4fa"
+	exampleJobID          = "job_k3m5p7r2t4v6x2z3b5d7"
 )
 
 // example is an operation's example request: its body and its parameters' values.
@@ -53,4 +54,6 @@ var examples = map[string]example{
 	"get-delivery":               {Params: map[string]any{"id": exampleDeliveryID}},
 	"retry-delivery":             {Params: map[string]any{"id": exampleDeliveryID}},
 	"get-changelog":              {},
+	"erase-contact":              {Body: map[string]any{"email": "jane.doe@example.com"}},
+	"get-job":                    {Params: map[string]any{"id": exampleJobID}},
 }

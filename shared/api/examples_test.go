@@ -43,7 +43,7 @@ func (o operation) rank() int {
 	return 3
 }
 
-var exampleID = regexp.MustCompile(`\b(key|conn|sub|evt|dlv)_[a-z0-9]+`)
+var exampleID = regexp.MustCompile(`\b(key|conn|sub|evt|dlv|job)_[a-z0-9]+`)
 
 // TestOpenAPIExamplesReplay: every example request of docs/openapi.json is sent to the
 // API in turn (its example ids replaced by the resources the earlier examples made), each
@@ -179,7 +179,7 @@ func TestOpenAPIExamplesReplay(t *testing.T) {
 	if len(ops) < 25 {
 		t.Fatalf("only %d operations replayed", len(ops))
 	}
-	for _, prefix := range []string{"key", "conn", "sub", "evt", "dlv"} {
+	for _, prefix := range []string{"key", "conn", "sub", "evt", "dlv", "job"} {
 		if ids[prefix] == "" {
 			t.Errorf("no %s_ resource made by the examples", prefix)
 		}

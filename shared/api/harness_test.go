@@ -14,6 +14,7 @@ import (
 
 	"github.com/wedsync/webhooks/shared/api"
 	"github.com/wedsync/webhooks/shared/delivery"
+	"github.com/wedsync/webhooks/shared/jobs"
 	"github.com/wedsync/webhooks/shared/queue"
 	"github.com/wedsync/webhooks/shared/secrets"
 	"github.com/wedsync/webhooks/shared/store"
@@ -58,6 +59,9 @@ type env struct {
 	events *store.Events
 	// deliveriesQueue is the URL of the queue test events go to.
 	deliveriesQueue string
+	// commandsQueue is the URL of the queue background jobs go to.
+	commandsQueue string
+	jobs          *store.Jobs
 }
 
 func newEnv(t *testing.T) *env {
@@ -79,8 +83,11 @@ func newEnv(t *testing.T) *env {
 		events: &store.Events{DB: db, Table: tables["events"]}}
 	sq := testenv.SQS(t, cfg)
 	e.deliveriesQueue = testenv.Queue(t, sq, "deliveries", 30*time.Second)
+	e.commandsQueue = testenv.Queue(t, sq, "commands", 30*time.Second)
+	e.jobs = &store.Jobs{DB: db, Table: tables["jobs"]}
 	deliveries := &store.Deliveries{DB: db, Table: tables["deliveries"]}
 	e.server = (&api.Server{
+		Jobs:          &jobs.Starter{Jobs: e.jobs, Queue: sq, URL: e.commandsQueue, Sealer: sealer, Now: func() time.Time { return now }},
 		Keys:          keys,
 		Connections:   e.conns,
 		Subscriptions: &store.Subscriptions{DB: db, Table: tables["subscriptions"]},

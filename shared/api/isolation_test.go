@@ -31,10 +31,15 @@ func TestTenantIsolation(t *testing.T) {
 		ID string `json:"id"`
 	}
 	e.must(201, "POST", "/v1/api-keys", keyA, map[string]any{"name": "A's key"}, &key)
-	ids := map[string]string{"connections": c1.ID, "subscriptions": sub.ID, "events": "evt_of_tenant_a", "deliveries": test.ID, "api-keys": key.ID}
-	aIDs := []string{c1.ID, c2.ID, sub.ID, "evt_of_tenant_a", test.ID, key.ID}
+	var job struct {
+		ID string `json:"id"`
+	}
+	e.must(202, "POST", "/v1/contacts/erase", keyA, map[string]any{"email": "jane@example.com"}, &job)
+	ids := map[string]string{"connections": c1.ID, "subscriptions": sub.ID, "events": "evt_of_tenant_a", "deliveries": test.ID, "api-keys": key.ID,
+		"jobs": job.ID}
+	aIDs := []string{c1.ID, c2.ID, sub.ID, "evt_of_tenant_a", test.ID, key.ID, job.ID}
 
-	creates := []string{"create-connection", "create-subscription", "create-api-key"}
+	creates := []string{"create-connection", "create-subscription", "create-api-key", "erase-contact"}
 	covered := 0
 	for path, item := range e.server.OpenAPI().Paths {
 		for method, op := range map[string]any{"GET": item.Get, "POST": item.Post, "PATCH": item.Patch, "DELETE": item.Delete, "PUT": item.Put} {

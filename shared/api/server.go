@@ -84,6 +84,8 @@ type Server struct {
 	Deliveries    DeliveryStore
 	Credentials   CredentialStore
 	Tester        TestSender
+	// Jobs starts and reads background jobs (a contact's erasure).
+	Jobs JobService
 	// RateLimits, when set, holds each tenant to the rates of Limits.
 	RateLimits RateLimiter
 	// Limits are each tenant's rates and quotas; the quotas are counted by the connection
@@ -130,6 +132,7 @@ func (s *Server) Build() *Server {
 	s.registerReplay()
 	s.registerRecover()
 	s.registerCredentials()
+	s.registerJobs()
 	s.documentLimits()
 	return s
 }
