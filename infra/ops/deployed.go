@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -77,8 +76,9 @@ func deployed(root string, args []string, w io.Writer) error {
 		kind := strings.Split(strings.TrimPrefix(p, "/webhooks/"), "/")[0]
 		fmt.Fprintf(w, "    %-10s %s%s\n", kind, base, p)
 	}
-	fmt.Fprintln(w, "\nCreate the first tenant and its API key (written to the API keys table with your AWS credentials; the key is shown once):")
-	fmt.Fprintln(w, `  go run ./infra/ops tenant -name "Your business"`)
+	fmt.Fprintln(w, "\nCreate the first tenant and its API key (written to the stack's tables with your AWS credentials; the key is shown once):")
+	fmt.Fprintf(w, "  go run ./infra/ops tenant create --stage %s --name \"Your business\"\n", or(out["Stage"], "<stage>"))
+	fmt.Fprintf(w, "  go run ./infra/ops key issue --stage %s --tenant <the tenant's id>\n", or(out["Stage"], "<stage>"))
 	fmt.Fprintln(w, "Then create a connection per provider with that key, and give the provider its ingest_url:")
 	fmt.Fprintf(w, "  curl -sS %s/v1/connections -H \"authorization: Bearer $API_KEY\" -H 'content-type: application/json' -d '{\"kind\":\"custom\",\"name\":\"My CRM\"}'\n", base)
 	fmt.Fprintln(w, "and check the stack end to end with that connection's id and secret:")
@@ -98,19 +98,4 @@ func ingestPaths() []string {
 	}
 	slices.Sort(paths)
 	return paths
-}
-
-// apiRegion is the region in an API Gateway URL (https://<id>.execute-api.<region>.amazonaws.com).
-func apiRegion(apiURL string) string {
-	u, err := url.Parse(apiURL)
-	if err != nil {
-		return ""
-	}
-	parts := strings.Split(u.Hostname(), ".")
-	for i, p := range parts {
-		if p == "execute-api" && i+1 < len(parts) {
-			return parts[i+1]
-		}
-	}
-	return ""
 }
