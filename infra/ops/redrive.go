@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -148,7 +149,9 @@ func moveAll(e *runEnv, t *Target, name string, rate int32) (redriveResult, erro
 	}
 }
 
-// findTask is the DLQ's move task with handle (the newest when handle is empty).
+// findTask is the DLQ's move task with handle, else its newest (SQS lists a task's handle
+// only while it runs, newest first, and a DLQ runs one task at a time); with no handle,
+// the running one, if any.
 func findTask(e *runEnv, t *Target, dlqARN, handle string) (sqstypes.ListMessageMoveTasksResultEntry, error) {
 	out, err := t.SQS.ListMessageMoveTasks(e.ctx, &sqs.ListMessageMoveTasksInput{SourceArn: aws.String(dlqARN), MaxResults: aws.Int32(10)})
 	if err != nil {
@@ -162,7 +165,10 @@ func findTask(e *runEnv, t *Target, dlqARN, handle string) (sqstypes.ListMessage
 	if handle == "" {
 		return sqstypes.ListMessageMoveTasksResultEntry{}, nil
 	}
-	return sqstypes.ListMessageMoveTasksResultEntry{}, fmt.Errorf("the move task of %s is not listed", dlqARN)
+	if len(out.Results) == 0 {
+		return sqstypes.ListMessageMoveTasksResultEntry{}, fmt.Errorf("the move task of %s is not listed", dlqARN)
+	}
+	return out.Results[0], nil
 }
 
 // cancelMove cancels the DLQ's running move task.
@@ -214,27 +220,38 @@ func redriveSome(e *runEnv, t *Target, name string, f filter, visibility time.Du
 		}
 	}()
 	p := newProgress(e.progressWriter(), name+" DLQ ("+r.Filter+")", visible)
-	lastSeen := e.now()
+	idle := 0
 	for {
 		msgs, err := receive(e.ctx, t.SQS, dlq, visibility, 1)
 		if err != nil {
 			return r, err
 		}
-		if len(msgs) == 0 {
-			visible, inFlight, err := depth(e.ctx, t.SQS, dlq)
+		if !slices.ContainsFunc(msgs, func(m sqstypes.Message) bool { _, seen := held[aws.ToString(m.MessageId)]; return !seen }) {
+			// Two polls in a row with nothing new (empty, or only messages this run holds
+			// whose visibility ended), and no message in flight but the ones this run holds:
+			// every message was read. Messages in flight beyond those are another reader's,
+			// such as an interrupted run's: they come back when their visibility ends, and
+			// this run waits for them, up to its own visibility (a poll waits a second).
+			for _, m := range msgs {
+				held[aws.ToString(m.MessageId)] = m.ReceiptHandle
+			}
+			if idle++; idle < 2 {
+				continue
+			}
+			_, inFlight, err := depth(e.ctx, t.SQS, dlq)
 			if err != nil {
 				return r, err
 			}
-			if visible == 0 && inFlight <= len(held) {
+			if inFlight <= len(held) {
 				break
 			}
-			if e.now().Sub(lastSeen) > visibility+5*time.Second {
+			if idle > int(visibility/time.Second)+5 {
 				fmt.Fprintf(e.errw, "ops: %d message(s) of the %s DLQ are held by another reader; run this again once they are back\n", inFlight-len(held), name)
 				break
 			}
 			continue
 		}
-		lastSeen = e.now()
+		idle = 0
 		infos, err := describe(e.ctx, t, name, msgs)
 		if err != nil {
 			return r, err
