@@ -98,7 +98,7 @@ func showDLQ(e *runEnv, t *Target, name string, limit, scan int) (dlqReport, err
 	slices.SortFunc(infos, func(a, b messageInfo) int { return a.SentAt.Compare(b.SentAt) })
 	r.Read = len(infos)
 	if len(infos) > 0 && !infos[0].SentAt.IsZero() {
-		r.OldestAgeSeconds = int64(e.now().Sub(infos[0].SentAt) / time.Second)
+		r.OldestAgeSeconds = max(0, int64(e.now().Sub(infos[0].SentAt)/time.Second))
 	}
 	r.Page = infos[:min(limit, len(infos))]
 	return r, nil

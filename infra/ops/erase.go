@@ -55,16 +55,16 @@ func eraseContact() verb {
 				read := func(st erase.State) int {
 					n := 0
 					for _, name := range erase.TableNames() {
-						n += st.Counts[name+".read"]
+						n += st.Counts[name+".scanned"]
 					}
 					return n
 				}
 				res, err := eraser.Run(e.ctx, erase.Request{TenantID: *tenant, Address: *email, DryRun: e.dryRun}, erase.State{}, time.Time{},
-					func(st erase.State) { p.Update(read(st), "items of the tenant read") })
+					func(st erase.State) { p.Update(read(st), "items read") })
 				if err != nil {
 					return err
 				}
-				p.Done(read(res.State), "items of the tenant read")
+				p.Done(read(res.State), "items read")
 				if e.json {
 					return writeJSON(e.out, eraseReport{TenantID: *tenant, Counts: res.State.Counts, Changes: nonNil(res.Changes), DryRun: e.dryRun})
 				}

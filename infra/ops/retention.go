@@ -104,7 +104,7 @@ func oldest(e *runEnv, t *Target, table store.Table) (tableAge, error) {
 	var first time.Time
 	cursor := ""
 	for {
-		items, next, err := store.ScanPage(e.ctx, t.DB, &dynamodb.ScanInput{TableName: aws.String(t.table(table.Name)),
+		items, next, _, err := store.ScanPage(e.ctx, t.DB, &dynamodb.ScanInput{TableName: aws.String(t.table(table.Name)),
 			ProjectionExpression: aws.String(proj), ExpressionAttributeNames: names}, cursor)
 		if err != nil {
 			return a, err

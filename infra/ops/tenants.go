@@ -108,7 +108,7 @@ func tenantList() verb {
 				var list []tenantView
 				cursor := ""
 				for {
-					items, next, err := store.ScanPage(e.ctx, t.DB, &dynamodb.ScanInput{TableName: aws.String(t.table(topology.TableTenants))}, cursor)
+					items, next, _, err := store.ScanPage(e.ctx, t.DB, &dynamodb.ScanInput{TableName: aws.String(t.table(topology.TableTenants))}, cursor)
 					if err != nil {
 						return err
 					}

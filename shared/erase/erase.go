@@ -98,7 +98,8 @@ type Request struct {
 }
 
 // State is where an erasure goes on from: the table and the scan's cursor in it, and its
-// figures so far ("<table>.read", ".changed", ".deleted").
+// figures so far ("<table>.scanned" for every item read, ".read" for the tenant's,
+// ".changed", ".deleted").
 type State struct {
 	Table  int            `json:"table"`
 	Cursor string         `json:"cursor,omitempty"`
@@ -144,7 +145,7 @@ func (e *Eraser) Run(ctx context.Context, req Request, from State, until time.Ti
 		}
 		t := Tables[st.Table]
 		filter, names, values := t.scan(req.TenantID)
-		items, next, err := store.ScanPage(ctx, e.DB, &dynamodb.ScanInput{
+		items, next, scanned, err := store.ScanPage(ctx, e.DB, &dynamodb.ScanInput{
 			TableName: aws.String(e.Tables[t.name]), FilterExpression: aws.String(filter),
 			ExpressionAttributeNames: names, ExpressionAttributeValues: values,
 			Limit: aws.Int32(e.pageSize()), ConsistentRead: aws.Bool(true),
@@ -152,6 +153,7 @@ func (e *Eraser) Run(ctx context.Context, req Request, from State, until time.Ti
 		if err != nil {
 			return Result{State: st, Changes: changes}, err
 		}
+		st.Counts[t.name+".scanned"] += scanned
 		for _, item := range items {
 			st.Counts[t.name+".read"]++
 			c, err := e.item(ctx, t, req, m, item)

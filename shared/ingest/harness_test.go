@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
@@ -123,6 +124,7 @@ func newPipeline(t *testing.T, o options) *pipeline {
 		{ID: "conn-stripe", Kind: "stripe", Status: store.ConnectionActive},
 		{ID: "conn-custom", Kind: "custom", Status: store.ConnectionActive},
 		{ID: "conn-disabled", Kind: "stripe", Status: store.ConnectionDisabled},
+		{ID: "conn-tenant-off", Kind: "stripe", Status: store.ConnectionActive},
 		{ID: "conn-mandrill", Kind: "mandrill", Status: store.ConnectionActive, Config: map[string]string{"url": mandrillURL}},
 		{ID: "conn-mailchimp", Kind: "mailchimp", Status: store.ConnectionActive},
 	} {
@@ -136,6 +138,13 @@ func newPipeline(t *testing.T, o options) *pipeline {
 		if err := conns.Put(context.Background(), c); err != nil {
 			t.Fatal(err)
 		}
+	}
+	// conn-tenant-off is active, but its tenant was disabled (ops tenant disable marks it).
+	if _, err := db.UpdateItem(context.Background(), &dynamodb.UpdateItemInput{TableName: aws.String(tables["connections"]),
+		Key:              map[string]ddbtypes.AttributeValue{"id": &ddbtypes.AttributeValueMemberS{Value: "conn-tenant-off"}},
+		UpdateExpression: aws.String("SET tenant_disabled_at = :at"), ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{
+			":at": &ddbtypes.AttributeValueMemberN{Value: "1764064800000"}}}); err != nil {
+		t.Fatal(err)
 	}
 
 	rec := testenv.NewRecorder()

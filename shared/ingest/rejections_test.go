@@ -122,6 +122,7 @@ func TestBadInput(t *testing.T) {
 		{"wrong method", st, request("GET", "stripe", "conn-stripe", nil, nil), 405, "METHOD_NOT_ALLOWED", nil},
 		{"unknown connection", st, request("POST", "stripe", "conn-nope", stripeHeaders(sb, stripeSecret, now), sb), 404, "CONNECTION_NOT_FOUND", nil},
 		{"disabled connection", st, request("POST", "stripe", "conn-disabled", stripeHeaders(sb, stripeSecret, now), sb), 404, "CONNECTION_NOT_FOUND", nil},
+		{"connection of a disabled tenant", st, request("POST", "stripe", "conn-tenant-off", stripeHeaders(sb, stripeSecret, now), sb), 404, "CONNECTION_NOT_FOUND", nil},
 		{"connection of another provider", st, request("POST", "stripe", "conn-custom", stripeHeaders(sb, stripeSecret, now), sb), 404, "CONNECTION_NOT_FOUND", nil},
 		{"body over 1 MiB", st, request("POST", "stripe", "conn-stripe", stripeHeaders(huge, stripeSecret, now), huge), 413, "PAYLOAD_TOO_LARGE", nil},
 		{"base64 body over 1 MiB", st, b64, 413, "PAYLOAD_TOO_LARGE", nil},

@@ -16,19 +16,19 @@ type Scanner interface {
 
 var _ Scanner = (*dynamodb.Client)(nil)
 
-// ScanPage reads one page of in's table from cursor ("" for the first) and returns its items
-// and the cursor of the next page, "" after the last. A page may hold no item and still
-// have a next one (a filter drops what it read).
-func ScanPage(ctx context.Context, db Scanner, in *dynamodb.ScanInput, cursor string) ([]map[string]types.AttributeValue, string, error) {
+// ScanPage reads one page of in's table from cursor ("" for the first) and returns its items,
+// the cursor of the next page ("" after the last) and how many items it read before its
+// filter. A page may hold no item and still have a next one (the filter dropped them).
+func ScanPage(ctx context.Context, db Scanner, in *dynamodb.ScanInput, cursor string) ([]map[string]types.AttributeValue, string, int, error) {
 	start, err := decodeCursor(cursor)
 	if err != nil {
-		return nil, "", err
+		return nil, "", 0, err
 	}
 	page := *in
 	page.ExclusiveStartKey = start
 	out, err := db.Scan(ctx, &page)
 	if err != nil {
-		return nil, "", fmt.Errorf("scan %s: %w", *in.TableName, err)
+		return nil, "", 0, fmt.Errorf("scan %s: %w", *in.TableName, err)
 	}
-	return out.Items, encodeCursor(out.LastEvaluatedKey), nil
+	return out.Items, encodeCursor(out.LastEvaluatedKey), int(out.ScannedCount), nil
 }
