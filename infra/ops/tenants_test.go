@@ -111,7 +111,9 @@ func TestTenantAndKeyOnTheLocalStack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var issued struct{ APIKey keyView `json:"api_key"` }
+	var issued struct {
+		APIKey keyView `json:"api_key"`
+	}
 	if err := json.Unmarshal([]byte(out), &issued); err != nil || !strings.HasPrefix(issued.APIKey.Key, "wsk_") {
 		t.Fatalf("key issue: %s, %v", out, err)
 	}
