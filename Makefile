@@ -139,6 +139,11 @@ NAME ?=
 tenant: devstack ## Create a tenant in the running stack and print its API key: make tenant NAME="Lumière Photo"
 	@$(DEVSTACK) tenant -name "$(NAME)"
 
+ARGS ?= help
+.PHONY: ops
+ops: ## The operator's command, on a deployed stack or the local one: make ops ARGS="dlq show --stage prod" (make ops lists the verbs)
+	@go run ./infra/ops $(ARGS)
+
 # make load / make chaos (not in CI): every knob is pinned here and printed with the report.
 # N, CAP and RATE may be given on the command line; the rest is the test's definition.
 # Chaos sends slower: with its faults the stack here drains about 7 requests/s, and a

@@ -41,6 +41,9 @@ func tenant(ctx context.Context, root string, args []string) error {
 	}
 	key := "wsk_" + base64.RawURLEncoding.EncodeToString(b)
 	db, _ := clients(st)
+	if err := (&store.Tenants{DB: db, Table: st.Tables[topology.TableTenants]}).Create(ctx, store.Tenant{ID: id, Name: *name, CreatedAt: time.Now().UTC()}); err != nil {
+		return err
+	}
 	keys := &store.APIKeys{DB: db, Table: st.Tables[topology.TableAPIKeys]}
 	if err := keys.Put(ctx, store.APIKey{Hash: store.HashKey(key), TenantID: id, TenantName: *name, CreatedAt: time.Now().UTC()}); err != nil {
 		return err

@@ -229,6 +229,10 @@ func (s *Stack) seed(ctx context.Context, previous State) error {
 	s.state.Tenant = s.cfg.Tenant
 	s.state.APIKey = firstOf(s.cfg.APIKey, previous.APIKey, "wsk_dev_"+random(24))
 	s.state.CursorSecret = firstOf(previous.CursorSecret, random(32))
+	tenants := &store.Tenants{DB: s.DynamoDB, Table: s.state.Tables[topology.TableTenants]}
+	if err := tenants.Create(ctx, store.Tenant{ID: s.cfg.Tenant, Name: "Dev tenant", CreatedAt: time.Now().UTC()}); err != nil && !errors.Is(err, store.ErrExists) {
+		return err
+	}
 	keys := &store.APIKeys{DB: s.DynamoDB, Table: s.state.Tables[topology.TableAPIKeys]}
 	if err := keys.Put(ctx, store.APIKey{Hash: store.HashKey(s.state.APIKey), TenantID: s.cfg.Tenant, TenantName: "Dev tenant", CreatedAt: time.Now().UTC()}); err != nil {
 		return err
