@@ -119,7 +119,11 @@ func (r *Runner) Step(ctx context.Context, m queue.JobMessage) error {
 			return r.end(ctx, job, "the job's state is unreadable")
 		}
 	}
-	res, err := r.Eraser.Run(ctx, erase.Request{TenantID: job.TenantID, Address: address}, st, r.until(ctx), nil)
+	eraser := *r.Eraser
+	if eraser.Now == nil {
+		eraser.Now = r.Now // the step's time limit is read on the runner's clock
+	}
+	res, err := eraser.Run(ctx, erase.Request{TenantID: job.TenantID, Address: address}, st, r.until(ctx), nil)
 	if errors.Is(err, erase.ErrBadAddress) || errors.Is(err, erase.ErrNoTenant) {
 		return r.end(ctx, job, err.Error())
 	}
