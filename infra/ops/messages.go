@@ -14,6 +14,7 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/wedsync/webhooks/shared/queue"
+	"github.com/wedsync/webhooks/shared/store"
 	"github.com/wedsync/webhooks/shared/topology"
 )
 
@@ -69,12 +70,23 @@ func describe(ctx context.Context, t *Target, q string, msgs []sqstypes.Message)
 			found[table+"/"+id] = item
 		}
 	}
+	var processed map[string]time.Time
+	if ids := want[topology.TableEvents]; len(ids) > 0 {
+		var err error
+		events := &store.Events{DB: t.DB, Table: t.table(topology.TableEvents)}
+		if processed, err = events.ProcessedAt(ctx, ids); err != nil {
+			return nil, err
+		}
+	}
 	for i := range infos {
 		info := &infos[i]
 		switch info.Kind {
 		case "event":
 			item := found[topology.TableEvents+"/"+info.EventID]
 			info.TenantID, info.EventType, info.Status = attrS(item, "tenant_id"), attrS(item, "type"), attrS(item, "status")
+			if _, ok := processed[info.EventID]; ok {
+				info.Status = store.StatusProcessed
+			}
 		case "delivery":
 			item := found[topology.TableDeliveries+"/"+info.DeliveryID]
 			info.TenantID, info.EventID, info.EventType = attrS(item, "tenant_id"), attrS(item, "event_id"), attrS(item, "event_type")

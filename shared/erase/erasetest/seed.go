@@ -30,7 +30,7 @@ type Seeded struct {
 // Seed stores, for tenant, events whose envelope and raw body hold the address as JSON, as
 // JSON escapes, percent-encoded in a form, as JSON inside a form field, in an event stored
 // before bodies were one gzip stream, a derived e-mail command, an event without it and a
-// small marker item; deliveries whose attempt log and reason hold it; and remembered /v1
+// processed marker; deliveries whose attempt log and reason hold it; and remembered /v1
 // answers, sealed, one holding it, one whose Idempotency-Key does, one without it.
 func Seed(t testing.TB, db store.DynamoDB, tables map[string]string, sealer secrets.Sealer, tenant string, at time.Time) Seeded {
 	t.Helper()
@@ -77,8 +77,9 @@ func Seed(t testing.TB, db store.DynamoDB, tables map[string]string, sealer secr
 	s := func(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
 	raw(map[string]types.AttributeValue{"id": s("evt_" + tenant + "_legacy"), "tenant_id": s(tenant), "type": s("payment.received"),
 		"envelope": s(`{"data":{"receipt_email":"jane.doe+wedding@example.com"}}`), "raw": &types.AttributeValueMemberB{Value: gz.Bytes()}})
-	raw(map[string]types.AttributeValue{"id": s("processed#evt_" + tenant + "_stripe"), "tenant_id": s(tenant),
-		"processed_at": &types.AttributeValueMemberN{Value: "1"}})
+	if err := events.MarkProcessed(ctx, "evt_"+tenant+"_stripe", at, at.Add(30*24*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
 
 	deliveries := &store.Deliveries{DB: db, Table: tables[topology.TableDeliveries]}
 	for i, d := range []store.Delivery{
