@@ -96,19 +96,70 @@ func (q *Deliveries) EnqueueAll(ctx context.Context, ids []string) error {
 
 func deliveryBody(id string) string { return `{"delivery_id":"` + id + `"}` }
 
-// DeliveryMessage is the body of a deliveries queue message.
+// DeliveryMessage is the body of a deliveries queue message: a delivery's key alone
+// (`{"delivery_id":"dlv_…"}`), or, on the message fan-out sends for a delivery not stored yet,
+// the key and what storing the delivery needs.
 type DeliveryMessage struct {
 	DeliveryID string `json:"delivery_id"`
+	*NewDelivery
+}
+
+// NewDelivery is what creating a delivery's record needs, carried by the message fan-out
+// sends for it: deliver creates the record when it first leases it.
+type NewDelivery struct {
+	TenantID       string    `json:"tenant_id"`
+	SubscriptionID string    `json:"subscription_id"`
+	EventID        string    `json:"event_id"`
+	EventType      string    `json:"event_type"`
+	MessageID      string    `json:"message_id"`
+	Replay         int       `json:"replay,omitempty"`
+	CreatedAt      time.Time `json:"created_at"`
+	// ExpiresAt is when the record expires (its retention); zero keeps it.
+	ExpiresAt time.Time `json:"expires_at,omitzero"`
+}
+
+// EnqueueNew puts fan-out's messages on the queue, each carrying what creating its
+// delivery's record needs, BatchSize to a call. When some are not queued the error is a
+// *NotEnqueuedError naming their delivery ids; the others were queued.
+func (q *Deliveries) EnqueueNew(ctx context.Context, msgs []DeliveryMessage) error {
+	bodies := make(map[string]string, len(msgs))
+	ids := make([]string, 0, len(msgs))
+	for _, m := range msgs {
+		b, err := json.Marshal(m)
+		if err != nil {
+			return fmt.Errorf("enqueue delivery %s: %w", m.DeliveryID, err)
+		}
+		bodies[m.DeliveryID] = string(b)
+		ids = append(ids, m.DeliveryID)
+	}
+	if err := sendAll(ctx, q.SQS, q.URL, ids, func(id string) string { return bodies[id] }); err != nil {
+		return fmt.Errorf("enqueue new deliveries: %w", err)
+	}
+	return nil
+}
+
+// ParseDelivery returns what a deliveries queue message carries: its delivery id, and
+// NewDelivery when the message is fan-out's for a delivery not stored yet.
+func ParseDelivery(body string) (DeliveryMessage, error) {
+	var m DeliveryMessage
+	if err := json.Unmarshal([]byte(body), &m); err != nil {
+		return DeliveryMessage{}, fmt.Errorf("%w: not JSON", ErrMalformedMessage)
+	}
+	if !strings.HasPrefix(m.DeliveryID, "dlv_") {
+		return DeliveryMessage{}, fmt.Errorf("%w: no delivery_id", ErrMalformedMessage)
+	}
+	if nd := m.NewDelivery; nd != nil {
+		if nd.SubscriptionID == "" {
+			m.NewDelivery = nil
+		} else if nd.TenantID == "" || nd.EventID == "" || nd.MessageID == "" || nd.CreatedAt.IsZero() {
+			return DeliveryMessage{}, fmt.Errorf("%w: a new delivery without its tenant, event, message id or creation time", ErrMalformedMessage)
+		}
+	}
+	return m, nil
 }
 
 // ParseDeliveryMessage returns the delivery id a deliveries queue message carries.
 func ParseDeliveryMessage(body string) (string, error) {
-	var m DeliveryMessage
-	if err := json.Unmarshal([]byte(body), &m); err != nil {
-		return "", fmt.Errorf("%w: not JSON", ErrMalformedMessage)
-	}
-	if !strings.HasPrefix(m.DeliveryID, "dlv_") {
-		return "", fmt.Errorf("%w: no delivery_id", ErrMalformedMessage)
-	}
-	return m.DeliveryID, nil
+	m, err := ParseDelivery(body)
+	return m.DeliveryID, err
 }
