@@ -59,22 +59,34 @@ type Recorder struct {
 	mu     sync.Mutex
 	calls  map[string]int
 	faults map[string]Fault
+	// left counts the attempts a fault set by InjectAttempts still hits.
+	left map[string]int
 }
 
 // NewRecorder returns a Recorder with no faults.
 func NewRecorder() *Recorder {
-	return &Recorder{calls: map[string]int{}, faults: map[string]Fault{}}
+	return &Recorder{calls: map[string]int{}, faults: map[string]Fault{}, left: map[string]int{}}
 }
 
 // Inject makes every attempt of operation (e.g. "PutItem") suffer f; 0 clears it.
 func (r *Recorder) Inject(operation string, f Fault) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	delete(r.left, operation)
 	if f == 0 {
 		delete(r.faults, operation)
 		return
 	}
 	r.faults[operation] = f
+}
+
+// InjectAttempts makes only the next n attempts of operation suffer f (the SDK's retries of
+// a call are attempts too), then clears it.
+func (r *Recorder) InjectAttempts(operation string, f Fault, n int) {
+	r.Inject(operation, f)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.left[operation] = n
 }
 
 // Calls returns the operations counted so far.
@@ -110,6 +122,22 @@ func (r *Recorder) fault(op string) Fault {
 	return r.faults[op]
 }
 
+// hit returns the fault of this attempt of op, counting it against InjectAttempts.
+func (r *Recorder) hit(op string) Fault {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	f := r.faults[op]
+	if n, limited := r.left[op]; limited && f != 0 {
+		if n <= 1 {
+			delete(r.left, op)
+			delete(r.faults, op)
+		} else {
+			r.left[op] = n - 1
+		}
+	}
+	return f
+}
+
 // Middleware installs the counter before the SDK's retry loop and the injector inside it.
 func (r *Recorder) Middleware(stack *middleware.Stack) error {
 	count := middleware.InitializeMiddlewareFunc("WedSyncCountCalls",
@@ -125,7 +153,12 @@ func (r *Recorder) Middleware(stack *middleware.Stack) error {
 	}
 	inject := middleware.FinalizeMiddlewareFunc("WedSyncInjectFaults",
 		func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
-			switch r.fault(awsmiddleware.GetOperationName(ctx)) {
+			op := awsmiddleware.GetOperationName(ctx)
+			f := r.fault(op)
+			if f != Throttled {
+				f = r.hit(op)
+			}
+			switch f {
 			case Fails:
 				return middleware.FinalizeOutput{}, middleware.Metadata{}, ErrInjected
 			case AppliedThenErrors:
@@ -144,6 +177,7 @@ func (r *Recorder) Middleware(stack *middleware.Stack) error {
 		if r.fault(operation) != Throttled {
 			return 0
 		}
+		r.hit(operation)
 		if service == "DynamoDB" {
 			return awsenv.Throttle
 		}
