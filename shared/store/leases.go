@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -50,18 +52,62 @@ type Outcome struct {
 // it or it is final, and ErrNotDue when its next attempt is later. It returns the delivery as
 // leased.
 func (t *Deliveries) Lease(ctx context.Context, id, owner string, now, until time.Time) (Delivery, error) {
+	return t.lease(ctx, id, owner, now, until, nil)
+}
+
+// CreateOrLease leases the delivery d describes as Lease does, creating its record in the
+// same conditional write when there is none: d's fields as of its creation (pending, no
+// attempt, listed by subscription, not in the due index: a retry or a hold puts it there)
+// are written only where the record lacks them. Two copies of d's message cannot both
+// lease it; a copy that comes once it is delivered, leased or not due fails as Lease does.
+func (t *Deliveries) CreateOrLease(ctx context.Context, d Delivery, owner string, now, until time.Time) (Delivery, error) {
+	if d.Attempts == nil {
+		d.Attempts = []Attempt{}
+	}
+	fields := map[string]types.AttributeValue{
+		"tenant_id": s(d.TenantID), "subscription_id": s(d.SubscriptionID), "event_id": s(d.EventID),
+		"event_type": s(d.EventType), "message_id": s(d.MessageID), "replay": n(int64(d.Replay)),
+		"status": s(DeliveryPending), "created_at": s(d.CreatedAt.UTC().Format(time.RFC3339Nano)),
+		"updated_at": s(d.CreatedAt.UTC().Format(time.RFC3339Nano)), "sub_sort": s(createdSortKey(d.CreatedAt, d.ID)),
+		"attempts": &types.AttributeValueMemberL{Value: []types.AttributeValue{}},
+	}
+	if !d.ExpiresAt.IsZero() {
+		fields["expires_at"] = n(d.ExpiresAt.Unix())
+	}
+	return t.lease(ctx, d.ID, owner, now, until, fields)
+}
+
+// lease writes the lease, and create's fields where the item lacks them; with create nil
+// only an existing delivery is leased.
+func (t *Deliveries) lease(ctx context.Context, id, owner string, now, until time.Time, create map[string]types.AttributeValue) (Delivery, error) {
+	names := map[string]string{"#status": "status"}
+	values := map[string]types.AttributeValue{
+		":until": n(millis(until)), ":owner": s(owner), ":now": n(millis(now)), ":due": n(millis(now.Add(LeaseGrace))),
+		":pending": s(DeliveryPending), ":retrying": s(DeliveryRetrying),
+	}
+	set := []string{"lease_until = :until", "lease_owner = :owner"}
+	leasable := "#status IN (:pending, :retrying)" +
+		" AND (attribute_not_exists(lease_until) OR lease_until < :now)" +
+		" AND (attribute_not_exists(next_attempt_at) OR next_attempt_at <= :due)"
+	cond := "attribute_exists(id) AND " + leasable
+	if create != nil {
+		cond = "attribute_not_exists(id) OR (" + leasable + ")"
+		for _, name := range slices.Sorted(maps.Keys(create)) {
+			ref := "#" + name
+			if name == "status" {
+				ref = "#status"
+			}
+			names[ref], values[":"+name] = name, create[name]
+			set = append(set, ref+" = if_not_exists("+ref+", :"+name+")")
+		}
+	}
 	out, err := t.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:        aws.String(t.Table),
-		Key:              map[string]types.AttributeValue{"id": s(id)},
-		UpdateExpression: aws.String("SET lease_until = :until, lease_owner = :owner"),
-		ConditionExpression: aws.String("attribute_exists(id) AND #status IN (:pending, :retrying)" +
-			" AND (attribute_not_exists(lease_until) OR lease_until < :now)" +
-			" AND (attribute_not_exists(next_attempt_at) OR next_attempt_at <= :due)"),
-		ExpressionAttributeNames: map[string]string{"#status": "status"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":until": n(millis(until)), ":owner": s(owner), ":now": n(millis(now)), ":due": n(millis(now.Add(LeaseGrace))),
-			":pending": s(DeliveryPending), ":retrying": s(DeliveryRetrying),
-		},
+		TableName:                           aws.String(t.Table),
+		Key:                                 map[string]types.AttributeValue{"id": s(id)},
+		UpdateExpression:                    aws.String("SET " + strings.Join(set, ", ")),
+		ConditionExpression:                 aws.String(cond),
+		ExpressionAttributeNames:            names,
+		ExpressionAttributeValues:           values,
 		ReturnValues:                        types.ReturnValueAllNew,
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
@@ -72,6 +118,10 @@ func (t *Deliveries) Lease(ctx context.Context, id, owner string, now, until tim
 		switch {
 		case old == nil:
 			return Delivery{}, fmt.Errorf("delivery %s: %w", id, ErrNotFound)
+		case getS(old, "lease_owner") == owner && getN(old, "lease_until") == millis(until):
+			// An earlier try of this very call was applied and its answer lost (the SDK tried
+			// again): the lease is owner's.
+			return deliveryFromItem(old)
 		case status != DeliveryPending && status != DeliveryRetrying, getN(old, "lease_until") >= millis(now):
 			return Delivery{}, fmt.Errorf("delivery %s: %w", id, ErrLeased)
 		}

@@ -298,6 +298,7 @@ func TestStoreFaultsAreErrors(t *testing.T) {
 	_, checks["Deliveries.ListBySubscription"] = deliveries.ListBySubscription(ctx, "s", "", 10)
 	_, _, checks["Deliveries.ListDue"] = deliveries.ListDue(ctx, t0, 10, store.SweepCursor{})
 	checks["Deliveries.Reschedule"] = deliveries.Reschedule(ctx, "t", "dlv_f", t0)
+	_, checks["Deliveries.CreateOrLease"] = deliveries.CreateOrLease(ctx, d, "o", t0, t0.Add(time.Minute))
 	checks["Subscriptions.RecordSuccess"] = subs.RecordSuccess(ctx, "s")
 	checks["Subscriptions.RecordFailure"] = subs.RecordFailure(ctx, "s", t0, t0)
 	_, _, checks["Subscriptions.ClaimProbe"] = subs.ClaimProbe(ctx, "s", t0, t0)
