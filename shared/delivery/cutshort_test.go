@@ -30,7 +30,7 @@ func TestAttemptCutShortByTheInvocationKeepsHealth(t *testing.T) {
 	sub, _ := r.subscribe(hook.URL, []string{"*"})
 	env := r.event("evt_cut_short", "booking.created")
 	id := delivery.DeliveryID(env.ID, sub.ID, 0)
-	if _, err := r.deliver.Handle(ctx, messages(id)); err != nil {
+	if _, err := r.deliver.Handle(ctx, r.messages(id)); err != nil {
 		t.Fatal(err)
 	}
 	d := r.delivery(id)

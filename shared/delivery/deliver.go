@@ -61,9 +61,10 @@ const (
 	maxRecordWait = 2 * time.Second
 )
 
-// DeliveryStore leases delivery records and records their outcomes.
+// DeliveryStore leases delivery records, creating the new ones, and records their outcomes.
 type DeliveryStore interface {
 	Lease(ctx context.Context, id, owner string, now, until time.Time) (store.Delivery, error)
+	CreateOrLease(ctx context.Context, d store.Delivery, owner string, now, until time.Time) (store.Delivery, error)
 	Release(ctx context.Context, leased store.Delivery, owner string, o store.Outcome) (store.Delivery, error)
 }
 
@@ -160,17 +161,29 @@ func (h *Deliver) Handle(ctx context.Context, batch events.SQSEvent) (events.SQS
 	return resp, nil
 }
 
-// deliverMessage leases the message's delivery, runs it and records the outcome before
-// anything else; endpoint health follows, best-effort. Every run that leased the record
-// releases it final or with its next attempt pushed back, so no record stays due.
+// deliverMessage leases the message's delivery (creating it, for fan-out's message of a new
+// delivery), runs it and records the outcome before anything else; endpoint health follows,
+// best-effort. Every run that leased the record releases it final or with its next attempt
+// pushed back, so no record stays due.
 func (h *Deliver) deliverMessage(ctx context.Context, msg events.SQSMessage) error {
-	id, err := queue.ParseDeliveryMessage(msg.Body)
+	m, err := queue.ParseDelivery(msg.Body)
 	if err != nil {
 		return err
 	}
+	id := m.DeliveryID
 	now := h.Now().UTC()
-	owner := msg.MessageId + "/" + strconv.FormatInt(now.UnixNano(), 36)
-	d, err := h.Deliveries.Lease(ctx, id, owner, now, now.Add(h.lease()))
+	owner := msg.MessageId + "/" + strconv.FormatUint(rand.Uint64(), 36)
+	var d store.Delivery
+	if nd := m.NewDelivery; nd != nil {
+		if want := DeliveryID(nd.EventID, nd.SubscriptionID, nd.Replay); want != id {
+			return fmt.Errorf("%w: delivery %s is not the delivery of its event and subscription (%s)", queue.ErrMalformedMessage, id, want)
+		}
+		d, err = h.Deliveries.CreateOrLease(ctx, store.Delivery{ID: id, TenantID: nd.TenantID, SubscriptionID: nd.SubscriptionID,
+			EventID: nd.EventID, EventType: nd.EventType, MessageID: nd.MessageID, Replay: nd.Replay,
+			CreatedAt: nd.CreatedAt.UTC(), ExpiresAt: nd.ExpiresAt}, owner, now, now.Add(h.lease()))
+	} else {
+		d, err = h.Deliveries.Lease(ctx, id, owner, now, now.Add(h.lease()))
+	}
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		h.Logger.WarnContext(ctx, "delivery message for no delivery", "delivery_id", id)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/wedsync/webhooks/shared/envelope"
+	"github.com/wedsync/webhooks/shared/queue"
 	"github.com/wedsync/webhooks/shared/store"
 )
 
@@ -24,13 +25,17 @@ type BatchEnqueuer interface {
 	EnqueueAll(ctx context.Context, ids []string) error
 }
 
+// NewEnqueuer queues fan-out's messages, each carrying what creating its delivery needs.
+type NewEnqueuer interface {
+	EnqueueNew(ctx context.Context, msgs []queue.DeliveryMessage) error
+}
+
 // Fanout is the process step that sends an event to every matching subscription: one
-// delivery record (deterministic id) and one message each. Running it twice for one event
-// creates nothing new.
+// message each, carrying the delivery's deterministic id and what creating its record
+// needs. It writes no record: deliver creates each when it first leases it.
 type Fanout struct {
 	Subscriptions SubscriptionLister
-	Deliveries    DeliveryCreator
-	Queue         BatchEnqueuer
+	Queue         NewEnqueuer
 	Now           func() time.Time
 	Retention     time.Duration
 }
@@ -54,44 +59,37 @@ func Matches(sub store.Subscription, ev envelope.Envelope) bool {
 	return false
 }
 
-// Apply creates and queues the event's deliveries. A delivery that already exists was queued
-// when it was created; should that message have been lost, the scheduler finds the delivery
-// due and queues it again.
+// Apply queues the event's deliveries. Running it again (a process run repeated) queues
+// them again; deliver's lease makes a copy do nothing once another copy leased its delivery:
+// it is under way, delivered, or waiting for its next attempt.
 func (f *Fanout) Apply(ctx context.Context, ev envelope.Envelope) error {
-	var subs []store.Subscription
+	var msgs []queue.DeliveryMessage
+	now := f.Now().UTC()
 	cursor := ""
 	for {
 		page, err := f.Subscriptions.ListRouting(ctx, ev.TenantID, cursor, 100, func(s store.Subscription) bool { return Matches(s, ev) })
 		if err != nil {
 			return err
 		}
-		subs = append(subs, page.Items...)
+		for _, sub := range page.Items {
+			msgs = append(msgs, f.message(ev, sub.ID, now))
+		}
 		if cursor = page.Next; cursor == "" {
 			break
 		}
 	}
-	return f.deliver(ctx, ev, subs, 0)
+	if err := f.Queue.EnqueueNew(ctx, msgs); err != nil {
+		return fmt.Errorf("fan out %s: %w", ev.ID, err)
+	}
+	return nil
 }
 
-func (f *Fanout) deliver(ctx context.Context, ev envelope.Envelope, subs []store.Subscription, replay int) error {
-	now := f.Now().UTC()
-	var ids []string
-	for _, sub := range subs {
-		d := store.Delivery{
-			ID: DeliveryID(ev.ID, sub.ID, replay), TenantID: ev.TenantID, SubscriptionID: sub.ID,
-			EventID: ev.ID, EventType: ev.Type, MessageID: MessageID(ev.ID, sub.ID), Replay: replay,
-			Status: store.DeliveryPending, NextAttemptAt: now, CreatedAt: now, UpdatedAt: now,
-		}
-		if f.Retention > 0 {
-			d.ExpiresAt = now.Add(f.Retention)
-		}
-		created, err := f.Deliveries.Create(ctx, d)
-		if err != nil {
-			return fmt.Errorf("fan out %s: %w", ev.ID, err)
-		}
-		if created {
-			ids = append(ids, d.ID)
-		}
+// message is the message of the event's first delivery to a subscription.
+func (f *Fanout) message(ev envelope.Envelope, subID string, now time.Time) queue.DeliveryMessage {
+	nd := &queue.NewDelivery{TenantID: ev.TenantID, SubscriptionID: subID, EventID: ev.ID, EventType: ev.Type,
+		MessageID: MessageID(ev.ID, subID), CreatedAt: now}
+	if f.Retention > 0 {
+		nd.ExpiresAt = now.Add(f.Retention)
 	}
-	return f.Queue.EnqueueAll(ctx, ids)
+	return queue.DeliveryMessage{DeliveryID: DeliveryID(ev.ID, subID, 0), NewDelivery: nd}
 }

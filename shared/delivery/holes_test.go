@@ -250,7 +250,7 @@ func TestBusyEndpointBacksOff(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		_, _ = r.deliver.Handle(context.Background(), messages(idA))
+		_, _ = r.deliver.Handle(context.Background(), r.messages(idA))
 	}()
 	<-arrived
 	if item := r.item("subscriptions", sub.ID); item["inflight"] != nil {
@@ -296,7 +296,9 @@ func TestSecondCopyCannotPostEarly(t *testing.T) {
 	sub, _ := r.subscribe(hook.URL, []string{"*"})
 	env := r.event("evt_early", "booking.created")
 	id := delivery.DeliveryID(env.ID, sub.ID, 0)
-	before := r.delivery(id)
+	// The record is created by the first lease: the stale copy is the delivery as due then.
+	before := store.Delivery{ID: id, TenantID: tenant, SubscriptionID: sub.ID, EventID: env.ID,
+		Status: store.DeliveryPending, NextAttemptAt: r.clock.Now(), CreatedAt: r.clock.Now()}
 	r.deliverNow(id)
 	r.deliver.Deliveries = staleDeliveries{Deliveries: r.deliveries, old: before}
 	r.deliverNow(id)

@@ -112,6 +112,7 @@ type rig struct {
 	eventsURL     string
 	deliveriesURL string
 	fanout        *delivery.Fanout
+	sent          *sentQueue
 	deliver       *delivery.Deliver
 	scheduler     *delivery.Scheduler
 	metrics       *bytes.Buffer
@@ -136,7 +137,8 @@ func newRig(t *testing.T, mw ...func(*middleware.Stack) error) *rig {
 	dq := &queue.Deliveries{SQS: sq, URL: r.deliveriesURL}
 	eq := &queue.Events{SQS: sq, URL: r.eventsURL}
 	logger := slog.New(slog.DiscardHandler)
-	r.fanout = &delivery.Fanout{Subscriptions: r.subs, Deliveries: r.deliveries, Queue: dq, Now: r.clock.Now}
+	r.sent = &sentQueue{Deliveries: dq, bodies: map[string]string{}}
+	r.fanout = &delivery.Fanout{Subscriptions: r.subs, Queue: r.sent, Now: r.clock.Now}
 	r.deliver = &delivery.Deliver{
 		Deliveries: r.deliveries, Subscriptions: r.subs, Events: r.events, EventsQueue: eq, Queue: dq,
 		RateLimits: &store.RateLimits{DB: db, Table: tables["rate_limits"]}, Sealer: r.sealer,
@@ -235,22 +237,50 @@ func (r *rig) pump() []string {
 	return ids
 }
 
-// deliverNow runs deliver on one synthetic message for a delivery, as a redelivered or
+// deliverNow runs deliver on a copy of each delivery's message, as a redelivered or
 // delayed message would arrive.
 func (r *rig) deliverNow(ids ...string) events.SQSEventResponse {
 	r.t.Helper()
-	resp, err := r.deliver.Handle(context.Background(), messages(ids...))
+	resp, err := r.deliver.Handle(context.Background(), r.messages(ids...))
 	if err != nil {
 		r.t.Fatal(err)
 	}
 	return resp
 }
 
-// messages is a batch of one synthetic message per delivery.
-func messages(ids ...string) events.SQSEvent {
+// sentQueue queues fan-out's messages as the deliveries queue does and keeps each one's
+// body, so a test can deliver a copy of it.
+type sentQueue struct {
+	*queue.Deliveries
+	mu     sync.Mutex
+	bodies map[string]string
+}
+
+func (q *sentQueue) EnqueueNew(ctx context.Context, msgs []queue.DeliveryMessage) error {
+	q.mu.Lock()
+	for _, m := range msgs {
+		b, _ := json.Marshal(m)
+		q.bodies[m.DeliveryID] = string(b)
+	}
+	q.mu.Unlock()
+	return q.Deliveries.EnqueueNew(ctx, msgs)
+}
+
+func (q *sentQueue) body(id string) string {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if b, ok := q.bodies[id]; ok {
+		return b
+	}
+	return `{"delivery_id":"` + id + `"}`
+}
+
+// messages is a batch of one message per delivery: a copy of the one fan-out sent for it,
+// else its key alone (as the scheduler and retries send).
+func (r *rig) messages(ids ...string) events.SQSEvent {
 	batch := events.SQSEvent{}
 	for i, id := range ids {
-		batch.Records = append(batch.Records, events.SQSMessage{MessageId: "m-" + id + "-" + string(rune('a'+i)), Body: `{"delivery_id":"` + id + `"}`})
+		batch.Records = append(batch.Records, events.SQSMessage{MessageId: "m-" + id + "-" + string(rune('a'+i)), Body: r.sent.body(id)})
 	}
 	return batch
 }

@@ -78,15 +78,32 @@ func (t *Tester) Retry(ctx context.Context, deliveries Rescheduler, tenantID, id
 }
 
 // Replay sends an event again to subs (all of them matching it, or the one asked for) as
-// replay number replay: new deliveries with the same webhook-id as the originals.
+// replay number replay: new deliveries with the same webhook-id as the originals. Their
+// records are created here, due now, so the answer's ids can be read at once.
 func (t *Tester) Replay(ctx context.Context, ev envelope.Envelope, subs []store.Subscription, replay int) ([]string, error) {
-	f := &Fanout{Deliveries: t.Deliveries, Queue: t.Queue, Now: t.Now, Retention: t.Retention}
-	if err := f.deliver(ctx, ev, subs, replay); err != nil {
-		return nil, err
+	now := t.Now().UTC()
+	ids := make([]string, 0, len(subs))
+	var created []string
+	for _, sub := range subs {
+		d := store.Delivery{
+			ID: DeliveryID(ev.ID, sub.ID, replay), TenantID: ev.TenantID, SubscriptionID: sub.ID,
+			EventID: ev.ID, EventType: ev.Type, MessageID: MessageID(ev.ID, sub.ID), Replay: replay,
+			Status: store.DeliveryPending, NextAttemptAt: now, CreatedAt: now, UpdatedAt: now,
+		}
+		if t.Retention > 0 {
+			d.ExpiresAt = now.Add(t.Retention)
+		}
+		ok, err := t.Deliveries.Create(ctx, d)
+		if err != nil {
+			return nil, fmt.Errorf("replay %s: %w", ev.ID, err)
+		}
+		if ok {
+			created = append(created, d.ID)
+		}
+		ids = append(ids, d.ID)
 	}
-	ids := make([]string, len(subs))
-	for i, sub := range subs {
-		ids[i] = DeliveryID(ev.ID, sub.ID, replay)
+	if err := t.Queue.EnqueueAll(ctx, created); err != nil {
+		return nil, err
 	}
 	return ids, nil
 }

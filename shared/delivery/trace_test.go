@@ -28,7 +28,7 @@ func TestADeliveryRunIsTraced(t *testing.T) {
 	sub, _ := r.subscribe(hook.URL, []string{"*"})
 	env := r.event("evt_traced", "booking.created")
 	parent := tracing.Header{Root: "1-5759e988-bd862e3fe1be46a994272793", Parent: "53995c3f42cd8ad8", Sampled: true}
-	if _, err := r.deliver.Handle(tracing.WithParent(context.Background(), parent), messages(delivery.DeliveryID(env.ID, sub.ID, 0))); err != nil {
+	if _, err := r.deliver.Handle(tracing.WithParent(context.Background(), parent), r.messages(delivery.DeliveryID(env.ID, sub.ID, 0))); err != nil {
 		t.Fatal(err)
 	}
 	if len(hook.requests()) != 1 {

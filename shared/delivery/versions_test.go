@@ -78,7 +78,7 @@ func TestDeliverRendersThePinnedVersion(t *testing.T) {
 		}
 	}
 
-	tester := &delivery.Tester{Events: r.events, Deliveries: r.deliveries, Queue: r.fanout.Queue, Now: r.clock.Now}
+	tester := &delivery.Tester{Events: r.events, Deliveries: r.deliveries, Queue: r.sent, Now: r.clock.Now}
 	if _, err := tester.SendTest(context.Background(), oldSub); err != nil {
 		t.Fatal(err)
 	}

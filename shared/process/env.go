@@ -47,7 +47,7 @@ func ReadConfig(getenv func(string) string) Config {
 func (c Config) Validate() error { return c.problems }
 
 // FromEnv builds the handler from the variables getenv reads (os.Getenv in the function's
-// main): the events, subscriptions, deliveries and credentials tables and the deliveries
+// main): the events, subscriptions and credentials tables and the deliveries
 // and commands queues; optionally WEDSYNC_RETENTION and WEDSYNC_CONNECTION_CACHE_TTL. Its
 // steps run reactions first (each child processed inline: its fan-out and its routing to
 // act), then fan-out, then route commands to act.
@@ -70,7 +70,6 @@ func New(ctx context.Context, c Config) (*Handler, error) {
 	events := &store.Events{DB: db, Table: r.Table(topology.TableEvents)}
 	fanout := &delivery.Fanout{
 		Subscriptions: &store.Subscriptions{DB: db, Table: r.Table(topology.TableSubscriptions)},
-		Deliveries:    &store.Deliveries{DB: db, Table: r.Table(topology.TableDeliveries)},
 		Queue:         &queue.Deliveries{SQS: sq, URL: r.Queue(topology.QueueDeliveries)},
 		Now:           time.Now,
 		Retention:     c.Retention,

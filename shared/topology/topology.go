@@ -201,7 +201,7 @@ func ForKinds(providers []string) Spec {
 				Name:        "process",
 				Description: "runs reactions, fans queued events out to subscriptions and marks them processed",
 				Source:      &EventSource{Queue: QueueEvents, BatchSize: 10, MaxConcurrency: 10},
-				Tables:      map[string]Access{TableEvents: ReadWrite, TableSubscriptions: Read, TableDeliveries: ReadWrite, TableCredentials: Read},
+				Tables:      map[string]Access{TableEvents: ReadWrite, TableSubscriptions: Read, TableCredentials: Read},
 				Queues:      map[string]Access{QueueDeliveries: Send, QueueCommands: Send}, // a reaction's children are processed inline
 				Timeout:     30 * time.Second,
 				MemoryMB:    256,
