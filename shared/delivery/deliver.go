@@ -33,8 +33,12 @@ const (
 	DefaultTimeout = 15 * time.Second
 	// MaxResponseBytes of a response body are kept in the attempt log.
 	MaxResponseBytes = 4 << 10
-	// DefaultEndpointConcurrency is how many attempts may be under way to one endpoint.
+	// DefaultEndpointConcurrency is how many attempts may be under way to one endpoint that
+	// is not known to be fast.
 	DefaultEndpointConcurrency = 10
+	// FastWithin is how soon an endpoint must answer 2xx to be known as fast (at most a
+	// quarter of the attempt's timeout): attempts to a fast endpoint claim no slot.
+	FastWithin = time.Second
 	// UserAgent identifies our deliveries.
 	UserAgent = "WedSync-Webhooks/1.0"
 	// SlotHoldWait is the first wait of a delivery held because every slot of its endpoint is
@@ -71,7 +75,8 @@ type DeliveryStore interface {
 // SubscriptionHealth reads subscriptions and keeps their endpoint health.
 type SubscriptionHealth interface {
 	Get(ctx context.Context, id string) (store.Subscription, error)
-	RecordSuccess(ctx context.Context, id string) error
+	RecordSuccess(ctx context.Context, id string, fastSince time.Time) error
+	ClearFast(ctx context.Context, id string) error
 	RecordFailure(ctx context.Context, id string, now, probeAt time.Time) error
 	ClaimProbe(ctx context.Context, id string, now, next time.Time) (bool, time.Time, error)
 	Disable(ctx context.Context, id, reason string, now time.Time) (bool, error)
@@ -280,6 +285,9 @@ func (h *Deliver) timeout() time.Duration {
 
 // lease is how long a run holds its delivery and its endpoint slot.
 func (h *Deliver) lease() time.Duration { return h.timeout() + leaseMargin }
+
+// fastWithin is how soon a 2xx must come for its endpoint to be known as fast.
+func (h *Deliver) fastWithin() time.Duration { return min(FastWithin, h.timeout()/4) }
 
 func (h *Deliver) secretTTL() time.Duration {
 	if h.SecretCacheTTL > 0 {

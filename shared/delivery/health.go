@@ -26,7 +26,9 @@ const (
 
 // keepHealth applies what a run learnt about the endpoint, after its outcome is recorded:
 // it frees the run's slot, notes the success or failure and disables the subscription when
-// the rules say so. Each write is best-effort: a failure is logged, never retried, and never
+// the rules say so. A success writes only when it changes something: the endpoint's failure
+// state, or its fast mark (set by a fast 2xx, cleared by a slow one; a failure clears it in
+// its own write). Each write is best-effort: a failure is logged, never retried, and never
 // changes the recorded outcome.
 func (h *Deliver) keepHealth(ctx context.Context, r run) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), healthBudget)
@@ -42,8 +44,13 @@ func (h *Deliver) keepHealth(ctx context.Context, r run) {
 	}
 	switch r.health {
 	case healthSuccess:
-		if sub.FailingSinceMS != 0 || sub.ConsecutiveFailures != 0 || sub.ProbeAtMS != 0 {
-			logged("record success", h.Subscriptions.RecordSuccess(ctx, sub.ID))
+		failing := sub.FailingSinceMS != 0 || sub.ConsecutiveFailures != 0 || sub.ProbeAtMS != 0
+		marked := sub.FastSinceMS != 0 && !r.fastCleared
+		switch {
+		case r.fast && (failing || !marked):
+			logged("record success", h.Subscriptions.RecordSuccess(ctx, sub.ID, now))
+		case !r.fast && (failing || marked):
+			logged("record success", h.Subscriptions.RecordSuccess(ctx, sub.ID, time.Time{}))
 		}
 	case healthFailure:
 		logged("record failure", h.Subscriptions.RecordFailure(ctx, sub.ID, now, now.Add(h.probeInterval())))

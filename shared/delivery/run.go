@@ -21,6 +21,9 @@ type run struct {
 	// slot is set when the run holds one of the endpoint's slots, to be freed.
 	slot   bool
 	health healthUpdate
+	// fast is set when the attempt answered 2xx within fastWithin; fastCleared when the
+	// endpoint's fast mark was cleared while the attempt was under way.
+	fast, fastCleared bool
 	// disable, when set, is why the subscription must be disabled.
 	disable string
 }
@@ -88,25 +91,35 @@ func (h *Deliver) run(ctx context.Context, d store.Delivery, now time.Time) run 
 	if len(keys) == 0 {
 		return h.fail(d, "the subscription has no usable signing secret: nothing was sent")
 	}
-	limit := h.EndpointConcurrency
-	if limit <= 0 {
-		limit = DefaultEndpointConcurrency
+	// An endpoint known to be fast frees its slots within milliseconds: counting them would
+	// cost two writes an attempt for a cap it never reaches. Any other claims one.
+	known := sub.FastSinceMS != 0
+	if !known {
+		limit := h.EndpointConcurrency
+		if limit <= 0 {
+			limit = DefaultEndpointConcurrency
+		}
+		free, err := h.claimSlot(ctx, sub.ID, limit, now)
+		if err != nil {
+			return h.fault(ctx, d, now, err)
+		}
+		if !free {
+			return h.hold(d, now, now.Add(h.jitter(backoff(SlotHoldWait, d.Holds, MaxSlotHoldWait))), d.Holds+1)
+		}
 	}
-	free, err := h.claimSlot(ctx, sub.ID, limit, now)
-	if err != nil {
-		return h.fault(ctx, d, now, err)
-	}
-	if !free {
-		return h.hold(d, now, now.Add(h.jitter(backoff(SlotHoldWait, d.Holds, MaxSlotHoldWait))), d.Holds+1)
+	var watch *slowWatch
+	if known {
+		watch = h.watchSlow(ctx, sub.ID)
 	}
 	a, retryAfter, err := h.post(ctx, sub, d.MessageID, body, keys, now, d.AttemptCount+1)
+	cleared := watch.stop()
 	var r run
 	if errors.Is(err, ErrCutShort) {
 		r = h.cutShort(d, sub, a, now)
 	} else {
 		r = h.settle(d, sub, a, retryAfter, now)
 	}
-	r.slot = true
+	r.slot, r.fastCleared = !known, cleared
 	return r
 }
 
@@ -122,6 +135,7 @@ func (h *Deliver) settle(d store.Delivery, sub store.Subscription, a store.Attem
 	r := run{sub: sub, outcome: store.Outcome{Attempt: &a, At: h.Now().UTC()}}
 	if a.StatusCode >= 200 && a.StatusCode < 300 {
 		r.outcome.Status, r.health = store.DeliveryDelivered, healthSuccess
+		r.fast = time.Duration(a.LatencyMS)*time.Millisecond < h.fastWithin()
 		return r
 	}
 	r.health = healthFailure

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -43,6 +44,9 @@ type Subscription struct {
 	FailingSinceMS      int64 `dynamodbav:"failing_since,omitempty"`
 	ConsecutiveFailures int   `dynamodbav:"consecutive_failures,omitempty"`
 	ProbeAtMS           int64 `dynamodbav:"probe_at,omitempty"`
+	// FastSinceMS, when set, is when the endpoint became known to be fast: every attempt
+	// since answered 2xx quickly. Any failure, slow attempt or management update clears it.
+	FastSinceMS int64 `dynamodbav:"fast_since,omitempty"`
 	// The count of attempts under way to the endpoint lives in the rate-limit table.
 	DisabledReason string `dynamodbav:"disabled_reason,omitempty"`
 	// Revision is the item's version as read: Update writes only from the latest one, and
@@ -82,15 +86,19 @@ var subscriptionFields = []string{"endpoint_url", "description", "event_types", 
 	"event_version", "headers", "rate_limit_per_second", "secrets", "updated_at"}
 
 // Update writes the fields the management API owns of a subscription that belongs to its
-// tenant and is still at sub.Revision, and moves it to the next revision. ErrNotFound when
-// the tenant has no such subscription; ErrConflict when it was written (or disabled) since
-// sub was read (read it again and re-apply the change).
+// tenant and is still at sub.Revision, and moves it to the next revision. It clears the
+// endpoint's fast mark (the endpoint, its headers or its secret may have changed), nothing
+// else of its health. ErrNotFound when the tenant has no such subscription; ErrConflict
+// when it was written (or disabled) since sub was read (read it again and re-apply the
+// change).
 func (t *Subscriptions) Update(ctx context.Context, sub Subscription) error {
 	item, err := attributevalue.MarshalMap(sub)
 	if err != nil {
 		return fmt.Errorf("encode subscription %s: %w", sub.ID, err)
 	}
-	return updateOwned(ctx, t.DB, t.Table, "subscription", sub.ID, sub.TenantID, sub.Revision, item, subscriptionFields)
+	delete(item, "fast_since")
+	return updateOwned(ctx, t.DB, t.Table, "subscription", sub.ID, sub.TenantID, sub.Revision, item,
+		append(slices.Clip(subscriptionFields), "fast_since"))
 }
 
 // Get loads a subscription by id; ErrNotFound when there is none.
@@ -174,24 +182,47 @@ func (t *Subscriptions) ListRouting(ctx context.Context, tenantID, cursor string
 	return page, nil
 }
 
-// RecordSuccess clears the endpoint's failure state: a 2xx closes its breaker.
-func (t *Subscriptions) RecordSuccess(ctx context.Context, id string) error {
-	_, err := t.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+// RecordSuccess notes a 2xx: it clears the endpoint's failure state (a 2xx closes its
+// breaker) and marks the endpoint fast since fastSince (a mark already there is kept), or,
+// with fastSince zero, clears the mark.
+func (t *Subscriptions) RecordSuccess(ctx context.Context, id string, fastSince time.Time) error {
+	in := &dynamodb.UpdateItemInput{
 		TableName:           aws.String(t.Table),
 		Key:                 map[string]types.AttributeValue{"id": s(id)},
-		UpdateExpression:    aws.String("REMOVE failing_since, probe_at, consecutive_failures"),
+		UpdateExpression:    aws.String("REMOVE failing_since, probe_at, consecutive_failures, fast_since"),
 		ConditionExpression: aws.String("attribute_exists(id)"),
-	})
+	}
+	if !fastSince.IsZero() {
+		in.UpdateExpression = aws.String("SET fast_since = if_not_exists(fast_since, :fast) REMOVE failing_since, probe_at, consecutive_failures")
+		in.ExpressionAttributeValues = map[string]types.AttributeValue{":fast": n(millis(fastSince))}
+	}
+	_, err := t.DB.UpdateItem(ctx, in)
 	return notFoundOr(err, "record success of subscription", id)
 }
 
+// ClearFast removes the endpoint's fast mark, when it has one: an attempt is taking longer
+// than a fast endpoint's.
+func (t *Subscriptions) ClearFast(ctx context.Context, id string) error {
+	_, err := t.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:           aws.String(t.Table),
+		Key:                 map[string]types.AttributeValue{"id": s(id)},
+		UpdateExpression:    aws.String("REMOVE fast_since"),
+		ConditionExpression: aws.String("attribute_exists(fast_since)"),
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if err != nil && !errors.As(err, &ccf) {
+		return fmt.Errorf("clear the fast mark of subscription %s: %w", id, err)
+	}
+	return nil
+}
+
 // RecordFailure notes a failed attempt: one more failure in a row, failing since now unless
-// it already was, and no probe through an open breaker before probeAt.
+// it already was, no probe through an open breaker before probeAt, and no fast mark.
 func (t *Subscriptions) RecordFailure(ctx context.Context, id string, now, probeAt time.Time) error {
 	_, err := t.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:           aws.String(t.Table),
 		Key:                 map[string]types.AttributeValue{"id": s(id)},
-		UpdateExpression:    aws.String("SET failing_since = if_not_exists(failing_since, :now), probe_at = :probe ADD consecutive_failures :one"),
+		UpdateExpression:    aws.String("SET failing_since = if_not_exists(failing_since, :now), probe_at = :probe REMOVE fast_since ADD consecutive_failures :one"),
 		ConditionExpression: aws.String("attribute_exists(id)"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":now": n(millis(now)), ":probe": n(millis(probeAt)), ":one": n(1),
