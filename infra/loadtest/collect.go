@@ -160,9 +160,10 @@ func (s Stores) QueuesEmpty(ctx context.Context) bool {
 }
 
 // Pending lists the events of the sweep index not yet processed (processed ones wait there
-// for the scheduler to take them out) and the deliveries still live, from the tables'
-// sparse indexes. Events queued at once are never in the sweep index: the queues' depth
-// tells of them.
+// for the scheduler to take them out) and the deliveries waiting for a retry or a hold,
+// from the tables' sparse indexes. Events queued at once are never in the sweep index, nor
+// is a delivery before its first outcome (its message carries it): the queues' depth tells
+// of them.
 func (s Stores) Pending(ctx context.Context) (events, deliveries []string, err error) {
 	if events, err = s.index(ctx, topology.TableEvents, store.IndexUnprocessed, "pending_shard", store.PendingShards); err != nil {
 		return nil, nil, err

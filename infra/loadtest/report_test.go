@@ -105,7 +105,7 @@ func TestComputeCleanRun(t *testing.T) {
 func TestComputeFindsEveryWayToLose(t *testing.T) {
 	s := newScenario()
 	s.accept(10, time.Millisecond, "evt_never_stored", "evt_unprocessed", "evt_in_dlq", "evt_no_delivery",
-		"evt_live", "evt_live_dlq", "evt_exhausted", "evt_marked", "evt_disabled")
+		"evt_live", "evt_live_dlq", "evt_new_dlq", "evt_exhausted", "evt_marked", "evt_disabled")
 	s.event("evt_unprocessed", "message.sent", store.StatusReceived)
 	s.event("evt_in_dlq", "message.sent", store.StatusReceived)
 	s.in.EventsDLQ = []string{"evt_in_dlq"}
@@ -114,7 +114,9 @@ func TestComputeFindsEveryWayToLose(t *testing.T) {
 	s.delivery("evt_live", "sub_all", store.DeliveryRetrying, store.Attempt{Number: 1, At: at(300), StatusCode: 500})
 	s.event("evt_live_dlq", "message.sent", store.StatusProcessed)
 	d := s.delivery("evt_live_dlq", "sub_all", store.DeliveryPending)
-	s.in.DeliveriesDLQ = []string{d.ID}
+	// A new delivery's record is created at its first lease: its message is in the DLQ, no record.
+	s.event("evt_new_dlq", "message.sent", store.StatusProcessed)
+	s.in.DeliveriesDLQ = []string{d.ID, delivery.DeliveryID("evt_new_dlq", "sub_all", 0)}
 	s.event("evt_exhausted", "message.sent", store.StatusProcessed)
 	s.delivery("evt_exhausted", "sub_all", store.DeliveryExhausted, store.Attempt{Number: 10, At: at(300), Error: "connection failed"})
 	s.event("evt_marked", "message.sent", store.StatusProcessed)
@@ -142,13 +144,13 @@ func TestComputeFindsEveryWayToLose(t *testing.T) {
 		t.Fatalf("lost:\n  %s\nwant:\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
 	}
 	all, pay := r.Subscribers[0], r.Subscribers[1]
-	if all.Exhausted != 1 || all.InDLQ != 1 || all.Live != 1 || all.Lost != 3 || all.Reasons["exhausted: connection failed"] != 1 {
+	if all.Exhausted != 1 || all.InDLQ != 2 || all.Live != 1 || all.Lost != 3 || all.Reasons["exhausted: connection failed"] != 1 {
 		t.Fatalf("all: %+v", all)
 	}
 	if pay.Failed != 1 || pay.NotExpected != 1 || pay.Lost != 0 || pay.Reasons["failed: subscription disabled: the endpoint has failed for 5 days"] != 1 {
 		t.Fatalf("pay: %+v", pay)
 	}
-	if r.EventsInDLQ != 1 || r.Stored != 8 {
+	if r.EventsInDLQ != 1 || r.Stored != 9 {
 		t.Fatalf("events in DLQ %d, stored %d", r.EventsInDLQ, r.Stored)
 	}
 	if f := r.Failures(); len(f) != 2 || f[0] != "5 lost" || !strings.Contains(f[1], "did not drain") {

@@ -153,6 +153,10 @@ func (t *tally) subscriber(r *Report, spec Subscriber) (SubscriberReport, []time
 			// accounted for once, as the event
 		case !has && known && !sub.Active && !e.ProcessedAt.Before(sub.UpdatedAt):
 			sr.NotExpected++
+		case !has && t.deliveriesDLQ[delivery.DeliveryID(e.ID, subID, 0)]:
+			// Its record is created at its first lease: fan-out's message is in the DLQ.
+			sr.Expected++
+			sr.InDLQ++
 		case !has:
 			sr.Expected++
 			lost("no delivery created for a processed event")
