@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -189,10 +190,18 @@ func (h *Deliver) deliverMessage(ctx context.Context, msg events.SQSMessage) err
 	} else {
 		d, err = h.Deliveries.Lease(ctx, id, owner, now, now.Add(h.lease()))
 	}
+	var held *store.HeldError
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		h.Logger.WarnContext(ctx, "delivery message for no delivery", "delivery_id", id)
 		return nil
+	case errors.As(err, &held) && strings.HasPrefix(held.Owner, msg.MessageId+"/"):
+		// An earlier receive of this very message holds the lease: its run was cut off (its
+		// runtime killed) or outlives the queue's visibility. No other message may carry the
+		// delivery (a first attempt is in no index), so a copy waits out the lease.
+		h.Logger.WarnContext(ctx, "delivery leased by an earlier receive of its message; queued again for when the lease lapses",
+			"delivery_id", id, "lease_until", held.Until.Format(time.RFC3339Nano))
+		return h.Queue.Enqueue(ctx, id, held.Until.Sub(now)+time.Second)
 	case errors.Is(err, store.ErrLeased), errors.Is(err, store.ErrNotDue):
 		// Another copy holds it, it is final, or whoever pushed it back queued it again (or
 		// left it to the scheduler): this copy has nothing to do.

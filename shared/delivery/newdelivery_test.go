@@ -2,18 +2,27 @@ package delivery_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/wedsync/webhooks/shared/delivery"
 	"github.com/wedsync/webhooks/shared/store"
 	"github.com/wedsync/webhooks/shared/testenv"
 )
 
-// TestCopiesOfANewDeliveryPostOnce: fan-out writes no record; copies of its message that
-// come while the first copy's attempt is under way create nothing more and POST nothing.
+// TestCopiesOfANewDeliveryPostOnce: fan-out writes no record; copies of its message (other
+// SQS messages: a process run again) that come while the first copy's attempt is under way
+// create nothing more, POST nothing and queue nothing: the first copy's message carries the
+// delivery until its outcome is recorded.
 func TestCopiesOfANewDeliveryPostOnce(t *testing.T) {
 	r := newRig(t)
 	arrived, others := make(chan struct{}), make(chan struct{})
@@ -36,6 +45,7 @@ func TestCopiesOfANewDeliveryPostOnce(t *testing.T) {
 	sub, _ := r.subscribe(hook.URL, []string{"*"})
 	env := r.event("evt_copies", "booking.created")
 	id := delivery.DeliveryID(env.ID, sub.ID, 0)
+	r.discard()
 	if item := r.item("deliveries", id); item != nil {
 		t.Fatalf("fan-out wrote the record: %v", item)
 	}
@@ -46,10 +56,12 @@ func TestCopiesOfANewDeliveryPostOnce(t *testing.T) {
 	}()
 	<-arrived
 	var wg sync.WaitGroup
-	for range 3 {
+	for i := range 3 {
 		wg.Go(func() {
-			if resp := r.deliverNow(id); len(resp.BatchItemFailures) != 0 {
-				t.Errorf("a copy failed: %+v", resp.BatchItemFailures)
+			copied := events.SQSEvent{Records: []events.SQSMessage{{MessageId: fmt.Sprintf("copy-%d", i), Body: r.sent.body(id)}}}
+			resp, err := r.deliver.Handle(context.Background(), copied)
+			if err != nil || len(resp.BatchItemFailures) != 0 {
+				t.Errorf("a copy failed: %+v %v", resp.BatchItemFailures, err)
 			}
 		})
 	}
@@ -63,6 +75,69 @@ func TestCopiesOfANewDeliveryPostOnce(t *testing.T) {
 	}
 	if d := r.delivery(id); d.Status != store.DeliveryDelivered || len(d.Attempts) != 1 || d.EventID != env.ID || d.SubscriptionID != sub.ID {
 		t.Fatalf("record %+v", d)
+	}
+	if n := r.waiting(); n != 0 {
+		t.Fatalf("%d messages queued by the copies", n)
+	}
+}
+
+// discard deletes every visible message of the deliveries queue (fan-out's, which a test
+// delivers copies of itself).
+func (r *rig) discard() {
+	r.t.Helper()
+	for _, m := range r.receive(r.deliveriesURL) {
+		if _, err := r.sqs.DeleteMessage(context.Background(), &sqs.DeleteMessageInput{QueueUrl: aws.String(r.deliveriesURL), ReceiptHandle: m.ReceiptHandle}); err != nil {
+			r.t.Fatal(err)
+		}
+	}
+}
+
+// waiting counts the deliveries queue's messages, visible or delayed.
+func (r *rig) waiting() int {
+	r.t.Helper()
+	out, err := r.sqs.GetQueueAttributes(context.Background(), &sqs.GetQueueAttributesInput{QueueUrl: aws.String(r.deliveriesURL),
+		AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameAll}})
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	n := 0
+	for _, a := range []string{"ApproximateNumberOfMessages", "ApproximateNumberOfMessagesDelayed"} {
+		v, _ := strconv.Atoi(out.Attributes[a])
+		n += v
+	}
+	return n
+}
+
+// TestRunCutOffAfterItsLease: a deliver runtime killed after it leased a new delivery leaves
+// the record leased, pending and in no index; its message, received again while that lease
+// holds, finds its own earlier receive's lease and queues a copy for when it lapses, which
+// delivers once.
+func TestRunCutOffAfterItsLease(t *testing.T) {
+	r := newRig(t)
+	hook := newSubscriber(t)
+	sub, _ := r.subscribe(hook.URL, []string{"*"})
+	env := r.event("evt_cut_off", "booking.created")
+	id := delivery.DeliveryID(env.ID, sub.ID, 0)
+	body := r.sent.body(id)
+	r.discard()
+	now := r.clock.Now()
+	lease := 5*time.Second + 30*time.Second
+	if _, err := r.deliveries.CreateOrLease(context.Background(), store.Delivery{ID: id, TenantID: tenant, SubscriptionID: sub.ID,
+		EventID: env.ID, EventType: env.Type, MessageID: delivery.MessageID(env.ID, sub.ID), CreatedAt: now}, "msg-1/killed", now, now.Add(lease)); err != nil {
+		t.Fatal(err)
+	}
+	r.clock.Advance(30 * time.Second)
+	again := events.SQSEvent{Records: []events.SQSMessage{{MessageId: "msg-1", Body: body}}}
+	if resp, err := r.deliver.Handle(context.Background(), again); err != nil || len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("the message received again: %+v %v", resp.BatchItemFailures, err)
+	}
+	if n := r.waiting(); n != 1 || len(hook.requests()) != 0 {
+		t.Fatalf("while the cut-off lease holds: %d messages waiting, %d POSTs; want a copy waiting, none", n, len(hook.requests()))
+	}
+	r.clock.Advance(lease - 30*time.Second + time.Second)
+	r.deliverNow(id)
+	if d := r.delivery(id); len(hook.requests()) != 1 || d.Status != store.DeliveryDelivered {
+		t.Fatalf("the copy once the lease lapsed: %d POSTs, %s", len(hook.requests()), d.Status)
 	}
 }
 

@@ -18,6 +18,22 @@ import (
 // ErrLeased means another worker holds the delivery, or it is no longer live.
 var ErrLeased = errors.New("delivery is leased or final")
 
+// HeldError is the ErrLeased of a live delivery that another lease holds: whose, and until
+// when.
+type HeldError struct {
+	ID    string
+	Owner string
+	Until time.Time
+}
+
+// Error says who holds the delivery until when.
+func (e *HeldError) Error() string {
+	return fmt.Sprintf("delivery %s is leased by %s until %s", e.ID, e.Owner, e.Until.Format(time.RFC3339Nano))
+}
+
+// Is makes a HeldError an ErrLeased.
+func (e *HeldError) Is(target error) bool { return target == ErrLeased }
+
 // ErrNotDue means the delivery's next attempt is not due yet.
 var ErrNotDue = errors.New("delivery is not due")
 
@@ -48,9 +64,9 @@ type Outcome struct {
 }
 
 // Lease claims a live delivery that is due (within LeaseGrace) for owner until until. It
-// fails with ErrNotFound when there is no such delivery, ErrLeased when another worker holds
-// it or it is final, and ErrNotDue when its next attempt is later. It returns the delivery as
-// leased.
+// fails with ErrNotFound when there is no such delivery, ErrLeased when it is final or
+// another worker holds it (then a *HeldError), and ErrNotDue when its next attempt is later.
+// It returns the delivery as leased.
 func (t *Deliveries) Lease(ctx context.Context, id, owner string, now, until time.Time) (Delivery, error) {
 	return t.lease(ctx, id, owner, now, until, nil)
 }
@@ -122,8 +138,10 @@ func (t *Deliveries) lease(ctx context.Context, id, owner string, now, until tim
 			// An earlier try of this very call was applied and its answer lost (the SDK tried
 			// again): the lease is owner's.
 			return deliveryFromItem(old)
-		case status != DeliveryPending && status != DeliveryRetrying, getN(old, "lease_until") >= millis(now):
+		case status != DeliveryPending && status != DeliveryRetrying:
 			return Delivery{}, fmt.Errorf("delivery %s: %w", id, ErrLeased)
+		case getN(old, "lease_until") >= millis(now):
+			return Delivery{}, &HeldError{ID: id, Owner: getS(old, "lease_owner"), Until: fromMillis(getN(old, "lease_until"))}
 		}
 		return Delivery{}, fmt.Errorf("delivery %s due at %s: %w", id, fromMillis(getN(old, "next_attempt_at")).Format(time.RFC3339), ErrNotDue)
 	}
