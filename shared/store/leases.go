@@ -77,9 +77,6 @@ func (t *Deliveries) Lease(ctx context.Context, id, owner string, now, until tim
 // are written only where the record lacks them. Two copies of d's message cannot both
 // lease it; a copy that comes once it is delivered, leased or not due fails as Lease does.
 func (t *Deliveries) CreateOrLease(ctx context.Context, d Delivery, owner string, now, until time.Time) (Delivery, error) {
-	if d.Attempts == nil {
-		d.Attempts = []Attempt{}
-	}
 	fields := map[string]types.AttributeValue{
 		"tenant_id": s(d.TenantID), "subscription_id": s(d.SubscriptionID), "event_id": s(d.EventID),
 		"event_type": s(d.EventType), "message_id": s(d.MessageID), "replay": n(int64(d.Replay)),
