@@ -54,9 +54,13 @@ func describe(ctx context.Context, t *Target, q string, msgs []sqstypes.Message)
 		} else if id, err := queue.ParseEventMessage(body); err == nil {
 			info.Kind, info.EventID = "event", id
 			want[topology.TableEvents] = append(want[topology.TableEvents], id)
-		} else if id, err := queue.ParseDeliveryMessage(body); err == nil {
-			info.Kind, info.DeliveryID = "delivery", id
-			want[topology.TableDeliveries] = append(want[topology.TableDeliveries], id)
+		} else if dm, err := queue.ParseDelivery(body); err == nil {
+			info.Kind, info.DeliveryID = "delivery", dm.DeliveryID
+			if nd := dm.New; nd != nil {
+				// Fan-out's message: its record is created at its first lease, maybe never.
+				info.TenantID, info.EventID, info.EventType, info.SubscriptionID = nd.TenantID, nd.EventID, nd.EventType, nd.SubscriptionID
+			}
+			want[topology.TableDeliveries] = append(want[topology.TableDeliveries], dm.DeliveryID)
 		}
 		infos[i] = info
 	}
@@ -89,8 +93,9 @@ func describe(ctx context.Context, t *Target, q string, msgs []sqstypes.Message)
 			}
 		case "delivery":
 			item := found[topology.TableDeliveries+"/"+info.DeliveryID]
-			info.TenantID, info.EventID, info.EventType = attrS(item, "tenant_id"), attrS(item, "event_id"), attrS(item, "event_type")
-			info.SubscriptionID, info.Status, info.LastError = attrS(item, "subscription_id"), attrS(item, "status"), lastError(item)
+			info.TenantID, info.EventID = or(attrS(item, "tenant_id"), info.TenantID), or(attrS(item, "event_id"), info.EventID)
+			info.EventType, info.SubscriptionID = or(attrS(item, "event_type"), info.EventType), or(attrS(item, "subscription_id"), info.SubscriptionID)
+			info.Status, info.LastError = attrS(item, "status"), lastError(item)
 		case "job":
 			item := found[topology.TableJobs+"/"+info.JobID]
 			info.TenantID, info.EventType, info.Status, info.LastError = attrS(item, "tenant_id"), attrS(item, "kind"), attrS(item, "status"), attrS(item, "error")

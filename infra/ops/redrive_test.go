@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -15,6 +16,7 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/aws/smithy-go/middleware"
 
+	"github.com/wedsync/webhooks/shared/queue"
 	"github.com/wedsync/webhooks/shared/store"
 	"github.com/wedsync/webhooks/shared/testenv"
 	"github.com/wedsync/webhooks/shared/topology"
@@ -170,5 +172,32 @@ func TestRedriveCancel(t *testing.T) {
 	}
 	if out := mustOps(t, target, "dlq", "redrive", "--stage", "test", "--queue", "events", "--cancel"); !strings.Contains(out, "no move task is running") {
 		t.Errorf("a second cancel: %s", out)
+	}
+}
+
+// TestRedriveNewDeliveriesByTenant: fan-out's messages of deliveries whose records were never
+// created (their first lease never happened) are told apart by what they carry: dlq redrive
+// --tenant moves exactly that tenant's.
+func TestRedriveNewDeliveriesByTenant(t *testing.T) {
+	target := newTarget(t)
+	bodies := map[string][]string{}
+	var all []string
+	for i := range 6 {
+		tenant := []string{"t_a", "t_b"}[i%2]
+		b, err := json.Marshal(queue.DeliveryMessage{DeliveryID: fmt.Sprintf("dlv_new_%d", i), New: &queue.NewDelivery{
+			TenantID: tenant, SubscriptionID: "sub_" + tenant, EventID: fmt.Sprintf("evt_%d", i), EventType: "payment.received",
+			MessageID: fmt.Sprintf("msg_%d", i), CreatedAt: t0}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		bodies[tenant] = append(bodies[tenant], string(b))
+		all = append(all, string(b))
+	}
+	sendAll(t, target.SQS, target.DLQs[topology.QueueDeliveries], all)
+	mustOps(t, target, "dlq", "redrive", "--stage", "test", "--queue", "deliveries", "--tenant", "t_a")
+	moved := drain(t, target.SQS, target.Queues[topology.QueueDeliveries])
+	left := drain(t, target.SQS, target.DLQs[topology.QueueDeliveries])
+	if !slices.Equal(sorted(moved), sorted(bodies["t_a"])) || !slices.Equal(sorted(left), sorted(bodies["t_b"])) {
+		t.Fatalf("moved %d, left %d; want A's %d moved and B's %d left", len(moved), len(left), len(bodies["t_a"]), len(bodies["t_b"]))
 	}
 }

@@ -180,7 +180,7 @@ func (h *Deliver) deliverMessage(ctx context.Context, msg events.SQSMessage) err
 	now := h.Now().UTC()
 	owner := msg.MessageId + "/" + strconv.FormatUint(rand.Uint64(), 36)
 	var d store.Delivery
-	if nd := m.NewDelivery; nd != nil {
+	if nd := m.New; nd != nil {
 		if want := DeliveryID(nd.EventID, nd.SubscriptionID, nd.Replay); want != id {
 			return fmt.Errorf("%w: delivery %s is not the delivery of its event and subscription (%s)", queue.ErrMalformedMessage, id, want)
 		}

@@ -91,5 +91,5 @@ func (f *Fanout) message(ev envelope.Envelope, subID string, now time.Time) queu
 	if f.Retention > 0 {
 		nd.ExpiresAt = now.Add(f.Retention)
 	}
-	return queue.DeliveryMessage{DeliveryID: DeliveryID(ev.ID, subID, 0), NewDelivery: nd}
+	return queue.DeliveryMessage{DeliveryID: DeliveryID(ev.ID, subID, 0), New: nd}
 }

@@ -98,10 +98,11 @@ func deliveryBody(id string) string { return `{"delivery_id":"` + id + `"}` }
 
 // DeliveryMessage is the body of a deliveries queue message: a delivery's key alone
 // (`{"delivery_id":"dlv_…"}`), or, on the message fan-out sends for a delivery not stored yet,
-// the key and what storing the delivery needs.
+// the key and, under "new", what storing the delivery needs (nested, so no other queue's
+// parser mistakes its event_id for the message's key).
 type DeliveryMessage struct {
-	DeliveryID string `json:"delivery_id"`
-	*NewDelivery
+	DeliveryID string       `json:"delivery_id"`
+	New        *NewDelivery `json:"new,omitempty"`
 }
 
 // NewDelivery is what creating a delivery's record needs, carried by the message fan-out
@@ -139,7 +140,7 @@ func (q *Deliveries) EnqueueNew(ctx context.Context, msgs []DeliveryMessage) err
 }
 
 // ParseDelivery returns what a deliveries queue message carries: its delivery id, and
-// NewDelivery when the message is fan-out's for a delivery not stored yet.
+// New when the message is fan-out's for a delivery not stored yet.
 func ParseDelivery(body string) (DeliveryMessage, error) {
 	var m DeliveryMessage
 	if err := json.Unmarshal([]byte(body), &m); err != nil {
@@ -148,11 +149,9 @@ func ParseDelivery(body string) (DeliveryMessage, error) {
 	if !strings.HasPrefix(m.DeliveryID, "dlv_") {
 		return DeliveryMessage{}, fmt.Errorf("%w: no delivery_id", ErrMalformedMessage)
 	}
-	if nd := m.NewDelivery; nd != nil {
-		if nd.SubscriptionID == "" {
-			m.NewDelivery = nil
-		} else if nd.TenantID == "" || nd.EventID == "" || nd.MessageID == "" || nd.CreatedAt.IsZero() {
-			return DeliveryMessage{}, fmt.Errorf("%w: a new delivery without its tenant, event, message id or creation time", ErrMalformedMessage)
+	if nd := m.New; nd != nil {
+		if nd.TenantID == "" || nd.SubscriptionID == "" || nd.EventID == "" || nd.MessageID == "" || nd.CreatedAt.IsZero() {
+			return DeliveryMessage{}, fmt.Errorf("%w: a new delivery without its tenant, subscription, event, message id or creation time", ErrMalformedMessage)
 		}
 	}
 	return m, nil
