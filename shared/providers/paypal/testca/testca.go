@@ -15,6 +15,7 @@ import (
 	"encoding/pem"
 	"math/big"
 	"net"
+	"sync/atomic"
 	"time"
 
 	"github.com/wedsync/webhooks/shared/providers/paypal"
@@ -54,7 +55,8 @@ func (ca *CA) Pool() *x509.CertPool {
 	return p
 }
 
-var serial int64 = 1
+// serial numbers the leaves; tests issue them in parallel.
+var serial atomic.Int64
 
 // Leaf issues a message-verification certificate for name, valid in [from, until), and
 // returns the chain PEM (leaf then CA) and its key.
@@ -63,9 +65,8 @@ func (ca *CA) Leaf(name string, from, until time.Time) ([]byte, *rsa.PrivateKey,
 	if err != nil {
 		return nil, nil, err
 	}
-	serial++
 	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: name}, DNSNames: []string{name},
+		SerialNumber: big.NewInt(serial.Add(1) + 1), Subject: pkix.Name{CommonName: name}, DNSNames: []string{name},
 		NotBefore: from, NotAfter: until, KeyUsage: x509.KeyUsageDigitalSignature,
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.Cert, &key.PublicKey, ca.Key)
@@ -81,9 +82,8 @@ func (ca *CA) ServerTLS(now time.Time) (tls.Certificate, error) {
 	if err != nil {
 		return tls.Certificate{}, err
 	}
-	serial++
 	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: "127.0.0.1"},
+		SerialNumber: big.NewInt(serial.Add(1) + 1), Subject: pkix.Name{CommonName: "127.0.0.1"},
 		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, DNSNames: []string{"localhost"},
 		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(365 * 24 * time.Hour),
 		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
