@@ -172,6 +172,37 @@ func (c *Credentials) ReleaseRefresh(ctx context.Context, tenantID, connectionID
 
 // conditional turns a conditional write's outcome into applied or not; other errors are
 // wrapped with what.
+// putNew stores item in table unless an item with its id exists (ErrExists); what and id
+// name it in errors.
+func putNew(ctx context.Context, db DynamoDB, table string, item map[string]types.AttributeValue, what, id string) error {
+	_, err := db.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: aws.String(table), Item: item, ConditionExpression: aws.String("attribute_not_exists(id)"),
+	})
+	applied, err := conditional(err, "create "+what+" "+id)
+	if err != nil {
+		return err
+	}
+	if !applied {
+		return fmt.Errorf("%s %s: %w", what, id, ErrExists)
+	}
+	return nil
+}
+
+// getByID reads the item with id from table with a consistent read; ErrNotFound when there
+// is none.
+func getByID(ctx context.Context, db DynamoDB, table, what, id string) (map[string]types.AttributeValue, error) {
+	out, err := db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: aws.String(table), Key: map[string]types.AttributeValue{"id": s(id)}, ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("get %s %s: %w", what, id, err)
+	}
+	if out.Item == nil {
+		return nil, fmt.Errorf("%s %s: %w", what, id, ErrNotFound)
+	}
+	return out.Item, nil
+}
+
 func conditional(err error, what string) (bool, error) {
 	var ccf *types.ConditionalCheckFailedException
 	switch {

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -63,31 +62,16 @@ func (j *Jobs) Create(ctx context.Context, job Job) error {
 	if job.SealedInput != "" {
 		item["sealed_input"] = s(job.SealedInput)
 	}
-	_, err := j.DB.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName: aws.String(j.Table), Item: item, ConditionExpression: aws.String("attribute_not_exists(id)"),
-	})
-	applied, err := conditional(err, "create job "+job.ID)
-	if err != nil {
-		return err
-	}
-	if !applied {
-		return fmt.Errorf("job %s: %w", job.ID, ErrExists)
-	}
-	return nil
+	return putNew(ctx, j.DB, j.Table, item, "job", job.ID)
 }
 
 // Get loads a job; ErrNotFound when there is none.
 func (j *Jobs) Get(ctx context.Context, id string) (Job, error) {
-	out, err := j.DB.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName: aws.String(j.Table), Key: map[string]types.AttributeValue{"id": s(id)}, ConsistentRead: aws.Bool(true),
-	})
+	item, err := getByID(ctx, j.DB, j.Table, "job", id)
 	if err != nil {
-		return Job{}, fmt.Errorf("get job %s: %w", id, err)
+		return Job{}, err
 	}
-	if out.Item == nil {
-		return Job{}, fmt.Errorf("job %s: %w", id, ErrNotFound)
-	}
-	return jobFromItem(out.Item), nil
+	return jobFromItem(item), nil
 }
 
 // Advance records a step's progress: the job moves from step job.Step to job.Step+1 with

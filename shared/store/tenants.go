@@ -39,35 +39,18 @@ type Tenants struct {
 
 // Create stores a new active tenant; ErrExists when one has its id.
 func (t *Tenants) Create(ctx context.Context, tenant Tenant) error {
-	_, err := t.DB.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName: aws.String(t.Table),
-		Item: map[string]types.AttributeValue{
-			"id": s(tenant.ID), "name": s(tenant.Name), "status": s(TenantActive), "created_at": n(millis(tenant.CreatedAt)),
-		},
-		ConditionExpression: aws.String("attribute_not_exists(id)"),
-	})
-	applied, err := conditional(err, "create tenant "+tenant.ID)
-	if err != nil {
-		return err
-	}
-	if !applied {
-		return fmt.Errorf("tenant %s: %w", tenant.ID, ErrExists)
-	}
-	return nil
+	return putNew(ctx, t.DB, t.Table, map[string]types.AttributeValue{
+		"id": s(tenant.ID), "name": s(tenant.Name), "status": s(TenantActive), "created_at": n(millis(tenant.CreatedAt)),
+	}, "tenant", tenant.ID)
 }
 
 // Get loads a tenant; ErrNotFound when there is none.
 func (t *Tenants) Get(ctx context.Context, id string) (Tenant, error) {
-	out, err := t.DB.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName: aws.String(t.Table), Key: map[string]types.AttributeValue{"id": s(id)}, ConsistentRead: aws.Bool(true),
-	})
+	item, err := getByID(ctx, t.DB, t.Table, "tenant", id)
 	if err != nil {
-		return Tenant{}, fmt.Errorf("get tenant %s: %w", id, err)
+		return Tenant{}, err
 	}
-	if out.Item == nil {
-		return Tenant{}, fmt.Errorf("tenant %s: %w", id, ErrNotFound)
-	}
-	return TenantFromItem(out.Item), nil
+	return TenantFromItem(item), nil
 }
 
 // SetStatus moves a tenant to status (TenantActive or TenantDisabled) at at and returns it;
