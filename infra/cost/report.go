@@ -40,6 +40,21 @@ type Totals struct {
 	Dollars                       float64
 }
 
+// count adds calls of service, with the write and read units DynamoDB reported, to the
+// totals the proxy cross-check compares.
+func (t *Totals) count(service string, calls, write, read float64) {
+	switch service {
+	case "DynamoDB":
+		t.DynamoDBCalls += calls
+		t.WriteUnits += write
+		t.ReadUnits += read
+	case "SQS":
+		t.SQSCalls += calls
+	case "KMS":
+		t.KMSCalls += calls
+	}
+}
+
 // Totals adds up the rows.
 func (r Result) Totals() Totals {
 	var t Totals
@@ -145,28 +160,10 @@ func (r Result) Checks() []Check {
 		if strings.HasPrefix(row.Function, ESMPrefix) {
 			continue
 		}
-		switch row.Service {
-		case "DynamoDB":
-			meter.DynamoDBCalls += row.Calls
-			meter.WriteUnits += row.Write
-			meter.ReadUnits += row.Read
-		case "SQS":
-			meter.SQSCalls += row.Calls
-		case "KMS":
-			meter.KMSCalls += row.Calls
-		}
+		meter.count(row.Service, row.Calls, row.Write, row.Read)
 	}
 	for k, t := range r.Proxy {
-		switch k.Service {
-		case "DynamoDB":
-			proxy.DynamoDBCalls += t.Calls
-			proxy.WriteUnits += t.Write
-			proxy.ReadUnits += t.Read
-		case "SQS":
-			proxy.SQSCalls += t.Calls
-		case "KMS":
-			proxy.KMSCalls += t.Calls
-		}
+		proxy.count(k.Service, t.Calls, t.Write, t.Read)
 	}
 	return []Check{
 		{"DynamoDB calls", meter.DynamoDBCalls, proxy.DynamoDBCalls},
