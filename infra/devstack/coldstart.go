@@ -16,7 +16,7 @@ import (
 
 // Cold-start targets for ingest functions, against the hello-world bootstrap.
 const (
-	maxColdStartRatio = 1.5
+	maxColdStartRatio = 1.25
 	maxBootstrapBytes = 12 << 20
 )
 
@@ -24,9 +24,11 @@ const (
 // bootstrap built the same way, with requests that need no AWS call (a PUT to an ingest
 // route is 405 for every provider; GET is Mailchimp's URL check, which reads the connection;
 // the API's is a request without a key, 401), and the API's first GET of its OpenAPI document.
+// Each function's starts alternate with hello-world's, and its ratio is to the hello-world
+// starts made beside it: a change in the machine's load during the run moves both.
 func coldstart(ctx context.Context, root string, args []string) error {
 	fs := flag.NewFlagSet("coldstart", flag.ContinueOnError)
-	runs := fs.Int("runs", 21, "starts per bootstrap")
+	runs := fs.Int("runs", 41, "starts per bootstrap, each beside one of hello-world")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -59,11 +61,9 @@ func coldstart(ctx context.Context, root string, args []string) error {
 	unauthenticated := []byte(`{"version":"2.0","routeKey":"ANY /v1/{proxy+}","rawPath":"/v1/subscriptions","requestContext":{"http":{"method":"GET","path":"/v1/subscriptions"},"requestId":"coldstart"}}`)
 	openAPI := []byte(`{"version":"2.0","routeKey":"ANY /v1/{proxy+}","rawPath":"/v1/openapi.json","requestContext":{"http":{"method":"GET","path":"/v1/openapi.json"},"requestId":"coldstart"}}`)
 
-	hello, err := measure(ctx, rie, "hello-world", filepath.Join(helloDir, "bootstrap"), nil, getIngest, *runs)
-	if err != nil {
-		return err
-	}
-	results := []local.ColdStart{hello}
+	hello := bootstrap{name: "hello-world", path: filepath.Join(helloDir, "bootstrap"), payload: getIngest}
+	helloAll := local.ColdStart{Name: hello.name}
+	var results []pairedStart
 	for _, f := range spec.Functions {
 		if len(f.Schedules) > 0 {
 			fmt.Printf("%s: skipped (every run of it calls AWS)\n", f.Name)
@@ -80,24 +80,34 @@ func coldstart(ctx context.Context, root string, args []string) error {
 		case f.Name == "api":
 			payload = unauthenticated
 		}
-		r, err := measure(ctx, rie, f.Name, bins[f.Name], env, payload, *runs)
-		if err != nil {
-			return err
-		}
-		results = append(results, r)
+		fns := []bootstrap{{name: f.Name, path: bins[f.Name], env: env, payload: payload}}
 		if f.Name == "api" {
 			// The first GET of the OpenAPI document also builds it (about 0.5 MB).
-			if r, err = measure(ctx, rie, "api+openapi", bins[f.Name], env, openAPI, *runs); err != nil {
+			fns = append(fns, bootstrap{name: "api+openapi", path: bins[f.Name], env: env, payload: openAPI})
+		}
+		for _, fn := range fns {
+			r, err := measurePair(ctx, rie, fn, hello, *runs)
+			if err != nil {
 				return err
 			}
 			results = append(results, r)
+			helloAll.Runs = append(helloAll.Runs, r.hello.Runs...)
 		}
 	}
+	if info, err := os.Stat(hello.path); err == nil {
+		helloAll.SizeBytes = info.Size()
+	}
 	fmt.Printf("cold start under the RIE, %d starts each, host build (%s)\n", *runs, strings.Join(local.BuildFlags, " "))
-	fmt.Printf("%-16s %8s %10s %10s %8s  %s\n", "bootstrap", "size", "median", "p90", "×hello", "targets (ingest: ≤1.5× hello median, ≤12 MB)")
+	fmt.Printf("%-16s %8s %10s %10s %8s  %s\n", "bootstrap", "size", "median", "p90", "×hello", "targets (ingest: ≤1.25× the hello-world starts beside it, ≤12 MB)")
 	failed := false
-	for _, r := range results {
-		ratio := float64(r.Median()) / float64(hello.Median())
+	row := func(r local.ColdStart, ratio float64, verdict string) {
+		fmt.Printf("%-16s %6.1fMB %10s %10s %8.2f  %s\n", r.Name, float64(r.SizeBytes)/(1<<20),
+			r.Median().Round(10*time.Microsecond), r.P90().Round(10*time.Microsecond), ratio, verdict)
+	}
+	row(helloAll, 1, "")
+	for _, p := range results {
+		r := p.ColdStart
+		ratio := float64(r.Median()) / float64(p.hello.Median())
 		verdict := ""
 		if strings.HasPrefix(r.Name, "ingest-") {
 			verdict = "ok"
@@ -105,8 +115,7 @@ func coldstart(ctx context.Context, root string, args []string) error {
 				verdict, failed = "MISSED", true
 			}
 		}
-		fmt.Printf("%-16s %6.1fMB %10s %10s %8.2f  %s\n", r.Name, float64(r.SizeBytes)/(1<<20),
-			r.Median().Round(10*time.Microsecond), r.P90().Round(10*time.Microsecond), ratio, verdict)
+		row(r, ratio, verdict)
 	}
 	if failed {
 		return fmt.Errorf("an ingest function missed its cold-start target")
@@ -114,18 +123,51 @@ func coldstart(ctx context.Context, root string, args []string) error {
 	return nil
 }
 
-func measure(ctx context.Context, rie, name, bootstrap string, env []string, payload []byte, runs int) (local.ColdStart, error) {
-	info, err := os.Stat(bootstrap)
+// bootstrap is one row's program and the request its starts answer.
+type bootstrap struct {
+	name, path string
+	env        []string
+	payload    []byte
+}
+
+// pairedStart is a bootstrap's starts and the hello-world starts made in alternation with them.
+type pairedStart struct {
+	local.ColdStart
+	hello local.ColdStart
+}
+
+// measurePair starts fn and hello in turn, runs times each.
+func measurePair(ctx context.Context, rie string, fn, hello bootstrap, runs int) (pairedStart, error) {
+	out := pairedStart{ColdStart: local.ColdStart{Name: fn.name}, hello: local.ColdStart{Name: hello.name}}
+	info, err := os.Stat(fn.path)
 	if err != nil {
-		return local.ColdStart{}, err
+		return out, err
 	}
-	base := []string{"PATH=" + os.Getenv("PATH"), "AWS_LAMBDA_FUNCTION_NAME=" + name, "AWS_REGION=us-east-1", "AWS_LAMBDA_LOG_FORMAT=JSON",
+	out.SizeBytes = info.Size()
+	for range runs {
+		for _, b := range []struct {
+			bootstrap
+			into *local.ColdStart
+		}{{hello, &out.hello}, {fn, &out.ColdStart}} {
+			d, err := measure(ctx, rie, b.bootstrap)
+			if err != nil {
+				return out, err
+			}
+			b.into.Runs = append(b.into.Runs, d)
+		}
+	}
+	return out, nil
+}
+
+// measure times one start of b under the RIE.
+func measure(ctx context.Context, rie string, b bootstrap) (time.Duration, error) {
+	base := []string{"PATH=" + os.Getenv("PATH"), "AWS_LAMBDA_FUNCTION_NAME=" + b.name, "AWS_REGION=us-east-1", "AWS_LAMBDA_LOG_FORMAT=JSON",
 		"AWS_XRAY_DAEMON_ADDRESS=127.0.0.1:2000"} // as Lambda sets it with active tracing
-	durations, err := local.MeasureColdStart(ctx, rie, bootstrap, append(base, env...), payload, runs)
+	durations, err := local.MeasureColdStart(ctx, rie, b.path, append(base, b.env...), b.payload, 1)
 	if err != nil {
-		return local.ColdStart{}, fmt.Errorf("%s: %w", name, err)
+		return 0, fmt.Errorf("%s: %w", b.name, err)
 	}
-	return local.ColdStart{Name: name, SizeBytes: info.Size(), Runs: durations}, nil
+	return durations[0], nil
 }
 
 func buildHello(ctx context.Context, root, dir string) error {

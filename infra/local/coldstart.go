@@ -3,10 +3,12 @@ package local
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/wedsync/webhooks/shared/emulator"
@@ -42,18 +44,11 @@ func MeasureColdStart(ctx context.Context, rie, bootstrap string, env []string, 
 	client := &http.Client{Timeout: 10 * time.Second}
 	var out []time.Duration
 	for range runs {
-		cmd, invokePort, err := rieCommand(rie, bootstrap, env)
-		if err != nil {
-			return nil, err
+		var elapsed time.Duration
+		var err error
+		for try := 1; try == 1 || errors.Is(err, emulator.ErrExitedEarly) && try <= emulator.PortTries; try++ {
+			elapsed, err = coldStart(ctx, client, rie, bootstrap, env, payload)
 		}
-		url := invokeURL(invokePort)
-		start := time.Now()
-		proc, _, err := emulator.Start("coldstart", cmd, nil)
-		if err != nil {
-			return nil, err
-		}
-		elapsed, err := firstAnswer(ctx, client, url, payload, start)
-		proc.Stop()
 		if err != nil {
 			return nil, err
 		}
@@ -62,9 +57,30 @@ func MeasureColdStart(ctx context.Context, rie, bootstrap string, env []string, 
 	return out, nil
 }
 
+// coldStart times one start of bootstrap under a fresh RIE process to its first answer.
+func coldStart(ctx context.Context, client *http.Client, rie, bootstrap string, env []string, payload []byte) (time.Duration, error) {
+	cmd, invokePort, err := rieCommand(rie, bootstrap, env)
+	if err != nil {
+		return 0, err
+	}
+	var logs lockedBuffer
+	start := time.Now()
+	proc, stdout, err := emulator.Start("coldstart", cmd, &logs)
+	if err != nil {
+		return 0, err
+	}
+	go io.Copy(&logs, stdout)
+	elapsed, err := firstAnswer(ctx, client, proc, invokeURL(invokePort), payload, start)
+	proc.Stop()
+	if err != nil {
+		return 0, fmt.Errorf("%w\n%s", err, logs.String())
+	}
+	return elapsed, nil
+}
+
 // firstAnswer posts payload until the RIE accepts the connection and answers, and returns
-// the time since start.
-func firstAnswer(ctx context.Context, client *http.Client, url string, payload []byte, start time.Time) (time.Duration, error) {
+// the time since start; ErrExitedEarly when the RIE ends first (it could not bind a port).
+func firstAnswer(ctx context.Context, client *http.Client, proc *emulator.Process, url string, payload []byte, start time.Time) (time.Duration, error) {
 	deadline := start.Add(10 * time.Second)
 	for time.Now().Before(deadline) {
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(payload))
@@ -84,8 +100,28 @@ func firstAnswer(ctx context.Context, client *http.Client, url string, payload [
 		select {
 		case <-ctx.Done():
 			return 0, ctx.Err()
+		case <-proc.Done():
+			return 0, fmt.Errorf("the RIE %w", emulator.ErrExitedEarly)
 		case <-time.After(time.Millisecond):
 		}
 	}
 	return 0, fmt.Errorf("no answer within 10 s")
+}
+
+// lockedBuffer collects a process's standard output and error, written from two goroutines.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

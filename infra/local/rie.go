@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -70,7 +71,18 @@ func StartPool(ctx context.Context, spec PoolSpec) (*Pool, error) {
 	return p, nil
 }
 
+// startInstance starts process i of spec, on other free ports when one exits before
+// listening (see emulator.ErrExitedEarly).
 func startInstance(ctx context.Context, spec PoolSpec, i int) (*instance, error) {
+	for try := 1; ; try++ {
+		inst, err := startInstanceOnce(ctx, spec, i)
+		if err == nil || !errors.Is(err, emulator.ErrExitedEarly) || try == emulator.PortTries {
+			return inst, err
+		}
+	}
+}
+
+func startInstanceOnce(ctx context.Context, spec PoolSpec, i int) (*instance, error) {
 	cmd, invokePort, err := rieCommand(spec.RIE, spec.Bootstrap, spec.Env)
 	if err != nil {
 		return nil, err

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -81,10 +82,11 @@ func resolve(ctx context.Context, root string, c *common) (*Target, error) {
 	case secrets.StageLocal:
 		return localTarget(root)
 	}
-	cfg, err := awsenv.Load(ctx, awsenv.Settings{})
+	cfg, err := config.LoadDefaultConfig(ctx, config.WithRetryMaxAttempts(awsenv.MaxAttempts))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("load AWS config: %w", err)
 	}
+	cfg.APIOptions = append(cfg.APIOptions, awsenv.CallTimeout(awsenv.DefaultCallTimeout))
 	if cfg.Credentials == nil {
 		return nil, ErrNoCredentials
 	}

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -43,6 +42,9 @@ type Settings struct {
 	// Tracer sends X-Ray subsegments to AWS_XRAY_DAEMON_ADDRESS (set by Lambda when tracing
 	// is active); nil traces nothing.
 	Tracer *tracing.Emitter
+	// Env reads the variables Load builds the AWS configuration from (region, credentials,
+	// endpoints); nil reads none.
+	Env func(string) string
 }
 
 // ReadSettings reads the settings of function f: WEDSYNC_STAGE is required, and so is
@@ -58,6 +60,7 @@ func ReadSettings(v *wsconfig.Vars, f topology.Function) Settings {
 		Stats:         v.String(StatsEnv),
 		Function:      f.Name,
 		Tracer:        tracing.New(v.String("AWS_XRAY_DAEMON_ADDRESS")),
+		Env:           v.String,
 	}
 	local, test := s.Stage == secrets.StageLocal, s.Stage == secrets.StageTest
 	localOnly := fmt.Errorf("%w: %w", wsconfig.ErrInvalid, ErrLocalOnly)
@@ -78,10 +81,11 @@ func ReadSettings(v *wsconfig.Vars, f topology.Function) Settings {
 	return s
 }
 
-// Load reads the AWS configuration from the SDK's own environment (credentials, region,
-// AWS_ENDPOINT_URL_*), adds the per-call deadline and, in the local stack only, the
-// WEDSYNC_FAULTS and WEDSYNC_AWS_STATS knobs (see LocalOptions).
-func Load(ctx context.Context, s Settings) (aws.Config, error) {
+// Load reads a function's AWS configuration from its environment (region, the execution
+// role's credentials, AWS_ENDPOINT_URL_*; see lambdaConfig), adds the per-call deadline
+// and, in the local stack only, the WEDSYNC_FAULTS and WEDSYNC_AWS_STATS knobs (see
+// LocalOptions).
+func Load(_ context.Context, s Settings) (aws.Config, error) {
 	if s.CallTimeout <= 0 {
 		s.CallTimeout = DefaultCallTimeout
 	}
@@ -89,10 +93,11 @@ func Load(ctx context.Context, s Settings) (aws.Config, error) {
 	if err != nil {
 		return aws.Config{}, err
 	}
-	cfg, err := config.LoadDefaultConfig(ctx, config.WithRetryMaxAttempts(MaxAttempts))
-	if err != nil {
-		return aws.Config{}, fmt.Errorf("load AWS config: %w", err)
+	env := s.Env
+	if env == nil {
+		env = func(string) string { return "" }
 	}
+	cfg := lambdaConfig(env)
 	cfg.APIOptions = append(cfg.APIOptions, CallTimeout(s.CallTimeout))
 	cfg.APIOptions = append(cfg.APIOptions, local...)
 	if s.Tracer != nil {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -19,6 +20,14 @@ import (
 
 // ErrMissingTool means a program an emulator needs is not installed.
 var ErrMissingTool = errors.New("missing tool")
+
+// ErrExitedEarly means a process ended before it listened on its port. On a port picked
+// free it is most often a race: another socket took the port between FreePort and the
+// process's bind, and a start on another free port succeeds.
+var ErrExitedEarly = errors.New("exited before listening")
+
+// PortTries is how many free ports a start tries when its process exits before listening.
+const PortTries = 3
 
 // StartTimeout bounds how long an emulator may take to open its port.
 const StartTimeout = 60 * time.Second
@@ -132,14 +141,44 @@ func need(program, install string) (string, error) {
 	return path, nil
 }
 
-// FreePort returns a loopback port nobody listens on now.
+// FreePort returns a loopback port nobody listens on now, for a process that binds it a
+// moment later. It is chosen below the kernel's ephemeral range, where no outgoing
+// connection takes a local port in that moment (a port from 127.0.0.1:0 is in that range,
+// and the RIE, which does not report a failed bind of its runtime API, then starts a runtime
+// that cannot reach it).
 func FreePort() (int, error) {
+	low := ephemeralLow()
+	for range 64 {
+		port := freePortFloor + rand.IntN(low-freePortFloor)
+		if l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port)); err == nil {
+			l.Close()
+			return port, nil
+		}
+	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, fmt.Errorf("find a free port: %w", err)
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// freePortFloor is the lowest port FreePort picks: above the well-known and most
+// registered services' ports.
+const freePortFloor = 20000
+
+// ephemeralLow is the first port of the kernel's ephemeral range (Linux's default when it
+// cannot be read).
+func ephemeralLow() int {
+	low := 32768
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		if f := strings.Fields(string(b)); len(f) == 2 {
+			if n, err := strconv.Atoi(f[0]); err == nil {
+				low = n
+			}
+		}
+	}
+	return max(low, freePortFloor+1024)
 }
 
 // Start starts cmd in its own process group, killed with its parent, and returns the
@@ -190,29 +229,36 @@ func StartDynamoDB(ctx context.Context, root string, port int, log io.Writer) (*
 	})
 }
 
-// startOnPort starts the command that command builds for port (0 picks a free one) and
-// returns once it accepts connections there.
+// startOnPort starts the command that command builds for port (0 picks a free one, and
+// another when the process exits before listening on it) and returns once it accepts
+// connections there.
 func startOnPort(ctx context.Context, name string, port int, log io.Writer, command func(port string) *exec.Cmd) (*Process, error) {
-	if port == 0 {
-		var err error
-		if port, err = FreePort(); err != nil {
-			return nil, err
-		}
-	}
 	if log == nil {
 		log = io.Discard
 	}
-	p, stdout, err := Start(name, command(strconv.Itoa(port)), log)
-	if err != nil {
-		return nil, err
-	}
-	go io.Copy(log, stdout)
-	p.Endpoint = "http://127.0.0.1:" + strconv.Itoa(port)
-	if err := WaitForPort(ctx, p, port); err != nil {
+	picked := port == 0
+	for try := 1; ; try++ {
+		if picked {
+			var err error
+			if port, err = FreePort(); err != nil {
+				return nil, err
+			}
+		}
+		p, stdout, err := Start(name, command(strconv.Itoa(port)), log)
+		if err != nil {
+			return nil, err
+		}
+		go io.Copy(log, stdout)
+		p.Endpoint = "http://127.0.0.1:" + strconv.Itoa(port)
+		err = WaitForPort(ctx, p, port)
+		if err == nil {
+			return p, nil
+		}
 		p.Stop()
-		return nil, err
+		if !picked || !errors.Is(err, ErrExitedEarly) || try == PortTries {
+			return nil, err
+		}
 	}
-	return p, nil
 }
 
 // StartSQS starts local-aws-sqs on port (0 picks a free one).
@@ -282,7 +328,7 @@ func WaitForPort(ctx context.Context, p *Process, port int) error {
 		}
 		select {
 		case <-p.done:
-			return fmt.Errorf("%s exited before listening on %s", p.Name, addr)
+			return fmt.Errorf("%s %w on %s", p.Name, ErrExitedEarly, addr)
 		case <-ctx.Done():
 			return fmt.Errorf("%s did not listen on %s within %s: %s", p.Name, addr, StartTimeout, strings.TrimSpace(err.Error()))
 		case <-tick.C:
