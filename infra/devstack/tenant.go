@@ -3,18 +3,14 @@ package main
 import (
 	"context"
 	"crypto/rand"
-	"encoding/base64"
 	"flag"
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
 
 	"github.com/wedsync/webhooks/shared/store"
 	"github.com/wedsync/webhooks/shared/topology"
 )
-
-var nonSlug = regexp.MustCompile(`[^a-z0-9]+`)
 
 // tenant creates a tenant in the running stack and prints its API key, once.
 func tenant(ctx context.Context, root string, args []string) error {
@@ -30,25 +26,23 @@ func tenant(ctx context.Context, root string, args []string) error {
 	if err != nil {
 		return err
 	}
-	slug := strings.Trim(nonSlug.ReplaceAllString(strings.ToLower(*name), "-"), "-")
-	if len(slug) > 24 {
-		slug = slug[:24]
-	}
-	id := "t_" + slug + "_" + randomHex(4)
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
+	id, err := store.NewTenantID(rand.Reader, *name)
+	if err != nil {
 		return err
 	}
-	key := "wsk_" + base64.RawURLEncoding.EncodeToString(b)
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	k, key, err := store.NewKey(rand.Reader, store.APIKey{TenantID: id, TenantName: *name, Name: "make tenant", CreatedAt: now})
+	if err != nil {
+		return err
+	}
 	db, _ := clients(st)
-	if err := (&store.Tenants{DB: db, Table: st.Tables[topology.TableTenants]}).Create(ctx, store.Tenant{ID: id, Name: *name, CreatedAt: time.Now().UTC()}); err != nil {
+	if err := (&store.Tenants{DB: db, Table: st.Tables[topology.TableTenants]}).Create(ctx, store.Tenant{ID: id, Name: *name, Status: store.TenantActive, CreatedAt: now}); err != nil {
 		return err
 	}
-	keys := &store.APIKeys{DB: db, Table: st.Tables[topology.TableAPIKeys]}
-	if err := keys.Put(ctx, store.APIKey{Hash: store.HashKey(key), TenantID: id, TenantName: *name, CreatedAt: time.Now().UTC()}); err != nil {
+	if err := (&store.APIKeys{DB: db, Table: st.Tables[topology.TableAPIKeys]}).Put(ctx, k); err != nil {
 		return err
 	}
-	fmt.Printf("tenant %s (%s)\nAPI key %s  (shown once; only its SHA-256 is stored)\n", id, *name, key)
+	fmt.Printf("tenant %s (%s)\nAPI key %s (%s)  (shown once; only its SHA-256 is stored)\n", id, *name, key, k.ID)
 	fmt.Printf("try: curl -sS %s/v1/connections -H 'authorization: Bearer %s'\n", st.URL, key)
 	return nil
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/rand"
 	"flag"
 	"fmt"
 	"time"
@@ -68,9 +69,11 @@ func keyIssue() verb {
 				if owner.Status != store.TenantActive {
 					return fmt.Errorf("tenant %s: %w (tenant enable first)", *tenant, ErrTenantDisabled)
 				}
-				id, secret := newKey()
-				k := store.APIKey{Hash: store.HashKey(secret), ID: id, TenantID: owner.ID, TenantName: owner.Name, Name: *name,
-					Prefix: secret[:12], CreatedAt: e.now().UTC().Truncate(time.Millisecond), ExpiresAt: expiresAt.UTC()}
+				k, secret, err := store.NewKey(rand.Reader, store.APIKey{TenantID: owner.ID, TenantName: owner.Name, Name: *name,
+					CreatedAt: e.now().UTC().Truncate(time.Millisecond), ExpiresAt: expiresAt.UTC()})
+				if err != nil {
+					return err
+				}
 				view := viewKey(k, e.now())
 				if e.dryRun {
 					view.ID, view.Prefix = "", ""
@@ -87,7 +90,7 @@ func keyIssue() verb {
 					e.say("dry run: would issue an API key to tenant %s (%s) in %s", owner.ID, owner.Name, t.Name)
 					return nil
 				}
-				e.say("API key %s issued to tenant %s (%s)", id, owner.ID, owner.Name)
+				e.say("API key %s issued to tenant %s (%s)", k.ID, owner.ID, owner.Name)
 				e.say("  %s   (shown once; only its SHA-256 is stored)", secret)
 				if t.APIURL != "" {
 					e.say("try: curl -sS %s/v1/connections -H 'authorization: Bearer %s'", t.APIURL, secret)

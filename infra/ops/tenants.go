@@ -2,13 +2,9 @@ package main
 
 import (
 	"crypto/rand"
-	"encoding/base32"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
 
@@ -26,8 +22,6 @@ var (
 	// ErrMissingFlag means a verb lacks a flag it needs.
 	ErrMissingFlag = errors.New("missing flag")
 )
-
-var nonSlug = regexp.MustCompile(`[^a-z0-9]+`)
 
 // tenantView is a tenant as ops shows it.
 type tenantView struct {
@@ -76,7 +70,9 @@ func tenantCreate() verb {
 				}
 				tenant := store.Tenant{ID: *id, Name: strings.TrimSpace(*name), Status: store.TenantActive, CreatedAt: e.now().UTC().Truncate(time.Millisecond)}
 				if tenant.ID == "" {
-					tenant.ID = newTenantID(tenant.Name)
+					if tenant.ID, err = store.NewTenantID(rand.Reader, tenant.Name); err != nil {
+						return err
+					}
 				}
 				if !e.dryRun {
 					if err := tenants(t).Create(e.ctx, tenant); err != nil {
@@ -220,26 +216,6 @@ func countPages(list func(cursor string) (int, string, error)) (int, error) {
 		}
 		cursor = next
 	}
-}
-
-// newTenantID makes a tenant id from its name: a slug and a random suffix.
-func newTenantID(name string) string {
-	slug := strings.Trim(nonSlug.ReplaceAllString(strings.ToLower(name), "-"), "-")
-	if len(slug) > 24 {
-		slug = slug[:24]
-	}
-	b := make([]byte, 4)
-	_, _ = rand.Read(b)
-	return "t_" + slug + "_" + hex.EncodeToString(b)
-}
-
-var idEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
-
-// newKey makes an API key and its id, as the management API makes them.
-func newKey() (id, key string) {
-	b := make([]byte, 45)
-	_, _ = rand.Read(b)
-	return "key_" + strings.ToLower(idEncoding.EncodeToString(b[32:]))[:20], "wsk_" + base64.RawURLEncoding.EncodeToString(b[:32])
 }
 
 func nonNil[T any](s []T) []T {

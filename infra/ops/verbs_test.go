@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -36,13 +37,16 @@ func seeded(t *testing.T) (*Target, string) {
 			t.Fatal(err)
 		}
 	}
-	keyID, secret := newKey()
-	if err := apiKeys(target).Put(ctx, store.APIKey{Hash: store.HashKey(secret), ID: keyID, TenantID: "tenant-a", Prefix: secret[:12], CreatedAt: t0}); err != nil {
+	key, _, err := store.NewKey(rand.Reader, store.APIKey{TenantID: "tenant-a", CreatedAt: t0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := apiKeys(target).Put(ctx, key); err != nil {
 		t.Fatal(err)
 	}
 	sendAll(t, target.SQS, target.DLQs[topology.QueueEvents], []string{`{"event_id":"evt_tenant-a_stripe"}`, `{"event_id":"evt_tenant-b_custom"}`})
 	sendAll(t, target.SQS, target.DLQs[topology.QueueDeliveries], []string{`{"delivery_id":"dlv_tenant-a_1"}`, `{"delivery_id":"dlv_tenant-b_2"}`})
-	return target, keyID
+	return target, key.ID
 }
 
 // snapshot is every item of every table, by table and key.

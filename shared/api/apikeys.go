@@ -2,19 +2,12 @@ package api
 
 import (
 	"context"
-	"encoding/base64"
 	"net/http"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/wedsync/webhooks/shared/store"
-)
-
-// KeyPrefix starts every API key; KeyShownPrefix characters of a key are kept to recognize it.
-const (
-	KeyPrefix      = "wsk_"
-	KeyShownPrefix = 12
 )
 
 // apiKeyKey holds the caller's store.APIKey in a request's context.
@@ -92,11 +85,13 @@ func (s *Server) createAPIKey(ctx context.Context, in APIKeyBody) (*Output[APIKe
 		return nil, invalid(ctx, map[string]string{"expires_at": "must be in the future"})
 	}
 	caller, _ := ctx.Value(apiKeyKey).(store.APIKey)
-	secret := KeyPrefix + base64.RawURLEncoding.EncodeToString(s.randomBytes(32))
-	k := store.APIKey{Hash: store.HashKey(secret), ID: s.newID("key_"), TenantID: tenantOf(ctx), TenantName: caller.TenantName,
-		Name: in.Name, Prefix: secret[:KeyShownPrefix], CreatedAt: now}
+	k := store.APIKey{TenantID: tenantOf(ctx), TenantName: caller.TenantName, Name: in.Name, CreatedAt: now}
 	if in.ExpiresAt != nil {
 		k.ExpiresAt = in.ExpiresAt.UTC()
+	}
+	k, secret, err := store.NewKey(s.Random, k)
+	if err != nil {
+		return nil, s.fail(ctx, err)
 	}
 	if err := s.Keys.Put(ctx, k); err != nil {
 		return nil, s.fail(ctx, err)

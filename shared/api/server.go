@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"crypto/rand"
-	"encoding/base32"
 	"io"
 	"log/slog"
 	"net/http"
@@ -224,13 +223,10 @@ func tenantOf(ctx context.Context) string {
 	return t
 }
 
-var idEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
-
 // newID returns prefix and 20 random base32 characters.
 func (s *Server) newID(prefix string) string {
-	b := make([]byte, 13)
-	_, _ = io.ReadFull(s.Random, b)
-	return prefix + strings.ToLower(idEncoding.EncodeToString(b))[:20]
+	id, _ := store.NewID(s.Random, prefix)
+	return id
 }
 
 // randomBytes returns n random bytes.
