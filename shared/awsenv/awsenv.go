@@ -45,6 +45,9 @@ type Settings struct {
 	// Env reads the variables Load builds the AWS configuration from (region, credentials,
 	// endpoints); nil reads none.
 	Env func(string) string
+	// Grants are what the function's role allows; in the local stack every call is checked
+	// against them (see Grants).
+	Grants *Grants
 }
 
 // ReadSettings reads the settings of function f: WEDSYNC_STAGE is required, and so is
@@ -61,6 +64,7 @@ func ReadSettings(v *wsconfig.Vars, f topology.Function) Settings {
 		Function:      f.Name,
 		Tracer:        tracing.New(v.String("AWS_XRAY_DAEMON_ADDRESS")),
 		Env:           v.String,
+		Grants:        GrantsOf(v, f),
 	}
 	local, test := s.Stage == secrets.StageLocal, s.Stage == secrets.StageTest
 	localOnly := fmt.Errorf("%w: %w", wsconfig.ErrInvalid, ErrLocalOnly)
@@ -98,6 +102,9 @@ func Load(_ context.Context, s Settings) (aws.Config, error) {
 		env = func(string) string { return "" }
 	}
 	cfg := lambdaConfig(env)
+	if s.Stage == secrets.StageLocal && s.Grants != nil {
+		cfg.APIOptions = append(cfg.APIOptions, s.Grants.Check())
+	}
 	cfg.APIOptions = append(cfg.APIOptions, CallTimeout(s.CallTimeout))
 	cfg.APIOptions = append(cfg.APIOptions, local...)
 	if s.Tracer != nil {

@@ -37,18 +37,7 @@ func askCapacity(params any) any {
 }
 
 // tableOf returns the table an operation's input names ("" for none or several).
-func tableOf(params any) string {
-	v := reflect.ValueOf(params)
-	if v.Kind() != reflect.Pointer || v.IsNil() || v.Elem().Kind() != reflect.Struct {
-		return ""
-	}
-	if f := v.Elem().FieldByName("TableName"); f.IsValid() {
-		if name, ok := f.Interface().(*string); ok {
-			return aws.ToString(name)
-		}
-	}
-	return ""
-}
+func tableOf(params any) string { return stringField(params, "TableName") }
 
 // contextOf names what a KMS call's encryption context binds it to (the secret's tenant and
 // resource), so a meter can tell a container's first opening of a secret from a repeat.

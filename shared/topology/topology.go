@@ -36,7 +36,7 @@ type Access int
 
 // Accesses, least first.
 const (
-	// Read: GetItem and Query.
+	// Read: GetItem, BatchGetItem and Query.
 	Read Access = iota + 1
 	// Write: PutItem and UpdateItem.
 	Write
@@ -71,7 +71,7 @@ func QueueActions(a Access) []string {
 
 // TableActions are the DynamoDB actions an access allows.
 func TableActions(a Access) []string {
-	read := []string{"dynamodb:GetItem", "dynamodb:Query"}
+	read := []string{"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"}
 	write := []string{"dynamodb:PutItem", "dynamodb:UpdateItem"}
 	switch a {
 	case Read:
