@@ -135,8 +135,11 @@ func SchedulerFromEnv(ctx context.Context, getenv func(string) string) (*Schedul
 	}
 	r := c.Resources
 	db, sq := awsenv.DynamoDB(cfg), awsenv.SQS(cfg)
+	events := &store.Events{DB: db, Table: r.Table(topology.TableEvents)}
 	return &Scheduler{
-		Events:          &store.Events{DB: db, Table: r.Table(topology.TableEvents)},
+		Events:          events,
+		Unqueued:        events,
+		Tenants:         &store.Tenants{DB: db, Table: r.Table(topology.TableTenants)},
 		EventsQueue:     &queue.Events{SQS: sq, URL: r.Queue(topology.QueueEvents)},
 		Deliveries:      &store.Deliveries{DB: db, Table: r.Table(topology.TableDeliveries)},
 		DeliveriesQueue: &queue.Deliveries{SQS: sq, URL: r.Queue(topology.QueueDeliveries)},

@@ -148,7 +148,7 @@ func newRig(t *testing.T, mw ...func(*middleware.Stack) error) *rig {
 	r.metrics = &bytes.Buffer{}
 	r.deliver.Metrics = &metrics.Recorder{W: r.metrics, Now: r.clock.Now}
 	r.scheduler = &delivery.Scheduler{Events: r.events, EventsQueue: eq, Deliveries: r.deliveries, DeliveriesQueue: dq,
-		Now: r.clock.Now, Logger: logger}
+		Unqueued: r.events, Tenants: &store.Tenants{DB: db, Table: tables["tenants"]}, Now: r.clock.Now, Logger: logger}
 	return r
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -42,6 +43,18 @@ type Sweeper interface {
 	LeaveSweep(ctx context.Context, found store.Swept) error
 }
 
+// UnqueuedFinder finds a tenant's events, timed in a span, that were stored to be processed
+// and carry no processed marker, and enters one in the sweep index.
+type UnqueuedFinder interface {
+	Unmarked(ctx context.Context, tenantID string, from, to time.Time) ([]string, error)
+	EnterSweep(ctx context.Context, id string, at time.Time) error
+}
+
+// TenantLister lists every tenant's id.
+type TenantLister interface {
+	IDs(ctx context.Context) ([]string, error)
+}
+
 // DueLister lists live deliveries due by a time.
 type DueLister interface {
 	ListDue(ctx context.Context, now time.Time, budget int, from store.SweepCursor) ([]string, store.SweepCursor, error)
@@ -60,14 +73,20 @@ type EventBatchEnqueuer interface {
 // Scheduler runs every minute: it queues deliveries whose next attempt is due and no
 // message carries (waits over 900 s, lost messages), and the events of the sweep index
 // (stored but not queued, or failing on their last receives) until they are processed.
+// It also closes the last window of ingest: an event stored by an ingest that died before
+// queueing it ran no fault path, so each tick looks at every tenant's events of one
+// minute, StuckAfter old, and enters the unprocessed ones in the sweep index.
 // Each tick reads at most a budget of each, shared fairly among the indexes' shards; when
 // more is due it goes on next tick where this one stopped, so records that stay at the
 // head of an index cannot starve those behind them. An event it queues again is not
 // queued again before a wait that doubles each time, so a backlog is not deepened at every
 // tick.
 type Scheduler struct {
-	Events          Sweeper
-	EventsQueue     EventBatchEnqueuer
+	Events      Sweeper
+	EventsQueue EventBatchEnqueuer
+	// Unqueued and Tenants find the events stored but never queued; nil skips that step.
+	Unqueued        UnqueuedFinder
+	Tenants         TenantLister
 	Deliveries      DueLister
 	DeliveriesQueue BatchEnqueuer
 	Now             func() time.Time
@@ -83,17 +102,73 @@ type Scheduler struct {
 	eventCursor, dueCursor store.SweepCursor
 }
 
-// Handle runs one tick.
-func (s *Scheduler) Handle(ctx context.Context, _ events.EventBridgeEvent) error {
+// Handle runs one tick. The minute whose events it checks for never being queued is the
+// one StuckAfter before the tick's scheduled time (so a tick EventBridge retries checks the
+// same minute).
+func (s *Scheduler) Handle(ctx context.Context, tick events.EventBridgeEvent) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.Now().UTC()
+	at := tick.Time
+	if at.IsZero() || at.After(now) {
+		at = now
+	}
+	caught, errCaught := s.catchUnqueued(ctx, at)
 	stuck, errStuck := s.requeueStuck(ctx, now)
 	due, errDue := s.enqueueDue(ctx, now)
-	if stuck+due > 0 {
-		s.Logger.InfoContext(ctx, "scheduler queued work", "stuck_events", stuck, "due_deliveries", due)
+	if caught+stuck+due > 0 {
+		s.Logger.InfoContext(ctx, "scheduler queued work", "unqueued_events", caught, "stuck_events", stuck, "due_deliveries", due)
 	}
-	return errors.Join(errStuck, errDue)
+	return errors.Join(errCaught, errStuck, errDue)
+}
+
+// catchUnqueued enters in the sweep index every tenant's events timed in the minute that
+// ended StuckAfter before at and not processed, with that minute's start as their sweep
+// time, so the same tick's sweep queues them: an event unprocessed StuckAfter after its
+// time is queued again, as the sweep does with the events a fault path entered. One that
+// was only waiting behind a backlog is then queued twice, and its next sweeps wait longer.
+func (s *Scheduler) catchUnqueued(ctx context.Context, at time.Time) (int, error) {
+	if s.Unqueued == nil || s.Tenants == nil {
+		return 0, nil
+	}
+	tenants, err := s.Tenants.IDs(ctx)
+	if err != nil {
+		return 0, err
+	}
+	to := at.Truncate(time.Minute).Add(-StuckAfter)
+	from := to.Add(-time.Minute)
+	var caught atomic.Int64
+	err = fewAtATime(len(tenants), func(i int) error {
+		ids, err := s.Unqueued.Unmarked(ctx, tenants[i], from, to)
+		for _, id := range ids {
+			if e := s.Unqueued.EnterSweep(ctx, id, from); e != nil {
+				err = errors.Join(err, e)
+				continue
+			}
+			caught.Add(1)
+			s.Logger.WarnContext(ctx, "event stored but not processed 2 minutes after its time: entered in the sweep", "event_id", id, "tenant_id", tenants[i])
+		}
+		return err
+	})
+	return int(caught.Load()), err
+}
+
+// fewAtATime runs do(0) … do(n-1), moveConcurrency at a time, and joins their errors.
+func fewAtATime(n int, do func(i int) error) error {
+	var (
+		wg   sync.WaitGroup
+		sem  = make(chan struct{}, moveConcurrency)
+		errs = make([]error, n)
+	)
+	for i := range n {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			errs[i] = do(i)
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // requeueStuck queues again the events of the sweep index whose sweep time is over
@@ -125,41 +200,19 @@ func (s *Scheduler) requeueStuck(ctx context.Context, now time.Time) (int, error
 	} else if errQueue != nil {
 		return 0, errors.Join(errQueue, errLeave)
 	}
-	var (
-		wg   sync.WaitGroup
-		sem  = make(chan struct{}, moveConcurrency)
-		errs = make([]error, len(found))
-	)
-	for i, f := range found {
-		if failed[f.ID] {
-			continue
+	errMove := fewAtATime(len(found), func(i int) error {
+		if failed[found[i].ID] {
+			return nil
 		}
-		wg.Go(func() {
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			_, errs[i] = s.Events.MoveSweep(ctx, f, now.Add(SweepWait(f.Sweeps+1)-StuckAfter))
-		})
-	}
-	wg.Wait()
-	return len(found) - len(failed), errors.Join(append(errs, errQueue, errLeave)...)
+		_, err := s.Events.MoveSweep(ctx, found[i], now.Add(SweepWait(found[i].Sweeps+1)-StuckAfter))
+		return err
+	})
+	return len(found) - len(failed), errors.Join(errMove, errQueue, errLeave)
 }
 
 // leaveSweep takes processed events out of the sweep index, a few at a time.
 func (s *Scheduler) leaveSweep(ctx context.Context, done []store.Swept) error {
-	var (
-		wg   sync.WaitGroup
-		sem  = make(chan struct{}, moveConcurrency)
-		errs = make([]error, len(done))
-	)
-	for i, f := range done {
-		wg.Go(func() {
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			errs[i] = s.Events.LeaveSweep(ctx, f)
-		})
-	}
-	wg.Wait()
-	return errors.Join(errs...)
+	return fewAtATime(len(done), func(i int) error { return s.Events.LeaveSweep(ctx, done[i]) })
 }
 
 // enqueueDue queues the deliveries due over DueGrace ago.

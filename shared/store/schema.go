@@ -96,7 +96,7 @@ func eventsTable(name string) *dynamodb.CreateTableInput {
 			{
 				IndexName:  aws.String(IndexTenantTime),
 				KeySchema:  []types.KeySchemaElement{key("tenant_id", types.KeyTypeHash), key("tenant_sort", types.KeyTypeRange)},
-				Projection: including("type"),
+				Projection: including("type", "status"),
 			},
 			{
 				IndexName:  aws.String(IndexUnprocessed),

@@ -53,6 +53,9 @@ const (
 	// Rewrite: Full and Scan, to read every item of a tenant and rewrite or delete the ones
 	// that hold a value (erasure).
 	Rewrite
+	// List: Read and Scan, to read every item of a small table (the scheduler lists the
+	// tenants).
+	List
 )
 
 // Sends reports whether an access lets a function send to a queue.
@@ -84,6 +87,8 @@ func TableActions(a Access) []string {
 		return append(append(read, write...), "dynamodb:DeleteItem")
 	case Rewrite:
 		return append(append(read, write...), "dynamodb:DeleteItem", "dynamodb:Scan")
+	case List:
+		return append(read, "dynamodb:Scan")
 	}
 	return nil
 }
@@ -222,10 +227,11 @@ func ForKinds(providers []string) Spec {
 				Name:        "scheduler",
 				Description: "queues due deliveries and events stored but never queued",
 				Schedules:   []Schedule{{Name: "every-minute", Every: time.Minute}},
-				Tables:      map[string]Access{TableEvents: ReadWrite, TableDeliveries: Read},    // events: moves sweep times
-				Queues:      map[string]Access{QueueEvents: Send, QueueDeliveries: SendAndWatch}, // deliveries: its backlog
-				Timeout:     60 * time.Second,
-				MemoryMB:    256,
+				// events: moves sweep times; tenants: lists them to find events never queued.
+				Tables:   map[string]Access{TableEvents: ReadWrite, TableDeliveries: Read, TableTenants: List},
+				Queues:   map[string]Access{QueueEvents: Send, QueueDeliveries: SendAndWatch}, // deliveries: its backlog
+				Timeout:  60 * time.Second,
+				MemoryMB: 256,
 			},
 			act(),
 		}...),
