@@ -2,6 +2,7 @@ package cost
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +16,7 @@ import (
 	"github.com/wedsync/webhooks/infra/loadtest"
 	"github.com/wedsync/webhooks/infra/local"
 	"github.com/wedsync/webhooks/shared/awsenv"
+	"github.com/wedsync/webhooks/shared/delivery"
 	"github.com/wedsync/webhooks/shared/emulator"
 	"github.com/wedsync/webhooks/shared/ingest"
 	"github.com/wedsync/webhooks/shared/topology"
@@ -233,6 +235,11 @@ func runScenario(ctx context.Context, opts Options, emu *emulators, stateDir, ru
 	fmt.Fprintf(out, "sending %d at %s…\n", opts.N, rate(sc.Mode))
 	sends := sender.Run(runCtx, opts.N)
 	drained := drain(runCtx, stack, st)
+	if drained {
+		if err := closingTicks(runCtx, stack, from, time.Now(), out); err != nil {
+			return Result{}, err
+		}
+	}
 	to := time.Now()
 	counting.Store(false)
 
@@ -292,6 +299,28 @@ func readStats(path string, from, to time.Time, m *Meter) error {
 		}
 	})
 	return err
+}
+
+// closingTicks runs the scheduler's ticks that look at the run's events for any never
+// queued: a tick checks the minute of event time that ended two minutes before it, so those
+// ticks come after the run has drained. They are made at once, each with the time it would
+// have (the minutes from's to to's, plus three), and counted with the run.
+func closingTicks(ctx context.Context, stack *local.Stack, from, to time.Time, out io.Writer) error {
+	var ticks []time.Time
+	for m := from.Truncate(time.Minute); !m.After(to); m = m.Add(time.Minute) {
+		ticks = append(ticks, m.Add(delivery.StuckAfter+time.Minute))
+	}
+	fmt.Fprintf(out, "closing ticks of the scheduler (the check for events never queued of the run's %d minute(s))…\n", len(ticks))
+	for _, at := range ticks {
+		payload, err := json.Marshal(local.ScheduledEvent("every-minute", at))
+		if err != nil {
+			return err
+		}
+		if _, err := stack.Invoke(ctx, "scheduler", payload); err != nil {
+			return fmt.Errorf("the scheduler's tick at %s: %w", at.Format(time.TimeOnly), err)
+		}
+	}
+	return nil
 }
 
 // drain waits until no event is unprocessed, no delivery is live and the events,

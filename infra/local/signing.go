@@ -50,21 +50,33 @@ func SampleBody(root, kind, event string) ([]byte, error) {
 	}
 }
 
-// Fresh makes a sample a new event, as a provider sending it again for real would: a new
-// id, or a new time where the provider sends no id. A Stripe event is about a new object
-// too (a new payment, a new refund), so each one yields its own receipt.
+// Fresh makes a sample a new event, as a provider sending it for real at at would: a new id
+// and the time it was made (the event's time, by which a tenant's events are listed and
+// the scheduler looks for events never queued). A Stripe event is about a new object too (a
+// new payment, a new refund), so each one yields its own receipt.
 func Fresh(kind string, body []byte, at time.Time) ([]byte, error) {
 	suffix := randomHex(8)
 	switch kind {
 	case "stripe":
 		body, err := freshObject(body, suffix)
+		if err == nil {
+			body, err = setJSON(body, "created", at.Unix())
+		}
 		if err != nil {
 			return nil, err
 		}
 		return setJSON(body, "id", "evt_local_"+suffix)
 	case "zapier":
+		body, err := setJSON(body, "timestamp", at.UTC().Format(time.RFC3339))
+		if err != nil {
+			return nil, err
+		}
 		return setJSON(body, "id", "evt_local_"+suffix)
 	case "paypal":
+		body, err := setJSON(body, "create_time", at.UTC().Format("2006-01-02T15:04:05.000Z"))
+		if err != nil {
+			return nil, err
+		}
 		return setJSON(body, "id", "WH-LOCAL-"+suffix)
 	case "calendly":
 		return setJSON(body, "created_at", at.UTC().Format(time.RFC3339Nano))
@@ -129,7 +141,7 @@ func freshObject(body []byte, suffix string) ([]byte, error) {
 	return json.Marshal(obj)
 }
 
-func setJSON(body []byte, key, value string) ([]byte, error) {
+func setJSON(body []byte, key string, value any) ([]byte, error) {
 	var obj map[string]json.RawMessage
 	if err := json.Unmarshal(body, &obj); err != nil {
 		return nil, err

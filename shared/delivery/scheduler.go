@@ -110,7 +110,7 @@ func (s *Scheduler) Handle(ctx context.Context, tick events.EventBridgeEvent) er
 	defer s.mu.Unlock()
 	now := s.Now().UTC()
 	at := tick.Time
-	if at.IsZero() || at.After(now) {
+	if at.IsZero() {
 		at = now
 	}
 	caught, errCaught := s.catchUnqueued(ctx, at)

@@ -43,7 +43,8 @@ func capacities(t *testing.T, buf *bytes.Buffer) []map[string]float64 {
 // two write units with one unit for the tenant index, in no sweep index; marking it
 // processed writes its one-unit marker and leaves the event's item alone; a reaction's
 // child is stored processed in one write (one unit, its tenant and correlation index
-// entries) and never marked; only derived events are in the correlation index.
+// entries) and never marked; only derived events are in the correlation index. The
+// scheduler's check for events never queued reads the root's marker alone.
 func TestEventWritesCostTheirIndexesOnly(t *testing.T) {
 	ctx := context.Background()
 	var buf bytes.Buffer
@@ -77,6 +78,16 @@ func TestEventWritesCostTheirIndexesOnly(t *testing.T) {
 	}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("units per index of: put root, put child, mark root\n got %v\nwant %v", got, want)
+	}
+	unmarked, err := events.Unmarked(ctx, "tenant-a", t0.Add(-time.Minute), t0.Add(time.Minute))
+	if err != nil || len(unmarked) != 0 {
+		t.Fatalf("unmarked events: %v %v", unmarked, err)
+	}
+	// The scheduler's check for events never queued: the tenant index's minute (half a unit
+	// for up to 4 KB of entries) and the markers of the events not stored processed (the
+	// root's alone), eventually consistent.
+	if got, want := capacities(t, &buf), []map[string]float64{{"": 0, store.IndexTenantTime: 0.5}, {"": 0.5}}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("read units of the check for events never queued: got %v, want %v", got, want)
 	}
 	for _, ev := range []store.Event{root, child} {
 		stored, err := events.Get(ctx, ev.ID)
