@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -77,7 +76,7 @@ func coldStart(ctx context.Context, client *http.Client, rie, bootstrap string, 
 	case err == nil:
 		return elapsed, nil
 	case errors.Is(err, emulator.ErrExitedEarly),
-		strings.Contains(out, "runtime/invocation/next") && strings.Contains(out, "connection refused"):
+		isRuntimeAPIRace(out):
 		return 0, fmt.Errorf("%w: %w\n%s", errHarness, err, out)
 	default:
 		return 0, fmt.Errorf("%w\n%s", err, out)

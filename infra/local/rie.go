@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/wedsync/webhooks/shared/emulator"
@@ -39,6 +40,8 @@ type instance struct {
 	mu        sync.Mutex
 	current   *InFlight
 	seq       uint64
+	// raced is set when the runtime's log says it lost the race for the runtime API.
+	raced *atomic.Bool
 }
 
 // PoolSpec says how to start a function's processes.
@@ -96,7 +99,12 @@ func startInstanceOnce(ctx context.Context, spec PoolSpec, i int) (*instance, er
 	if err != nil {
 		return nil, err
 	}
-	go prefixLines(spec.Logs, name, pr, spec.Verbose)
+	raced := new(atomic.Bool)
+	go prefixLines(spec.Logs, name, pr, spec.Verbose, func(line string) {
+		if isRuntimeAPIRace(line) {
+			raced.Store(true)
+		}
+	})
 	go func() {
 		_, _ = io.Copy(pw, stdout)
 		<-proc.Done()
@@ -106,7 +114,7 @@ func startInstanceOnce(ctx context.Context, spec PoolSpec, i int) (*instance, er
 		proc.Stop()
 		return nil, err
 	}
-	return &instance{proc: proc, invokeURL: invokeURL(invokePort), index: i}, nil
+	return &instance{proc: proc, invokeURL: invokeURL(invokePort), index: i, raced: raced}, nil
 }
 
 // rieCommand is an RIE process serving bootstrap with env, on two free loopback ports (the
@@ -134,12 +142,16 @@ func invokeURL(port int) string {
 
 var logMu sync.Mutex
 
-// prefixLines copies r to w line by line, each prefixed with [name].
-func prefixLines(w io.Writer, name string, r io.Reader, verbose bool) {
+// prefixLines copies r to w line by line, each prefixed with [name], and shows watch
+// every line.
+func prefixLines(w io.Writer, name string, r io.Reader, verbose bool, watch func(string)) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
 		line := sc.Text()
+		if watch != nil {
+			watch(line)
+		}
 		if !verbose && strings.Contains(line, "(rapid)") {
 			continue
 		}
@@ -166,6 +178,9 @@ func (p *Pool) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	started := time.Now()
 	inst.begin(p.Name, payload, started)
 	out, err := p.invoke(ctx, inst, payload)
+	if err != nil && inst.lostToRace(ctx) {
+		out, err = p.invoke(ctx, inst, payload)
+	}
 	inst.end()
 	if p.spec.Observe != nil {
 		p.spec.Observe(Invocation{Function: p.Name, Instance: inst.index, Queued: queued,
@@ -173,6 +188,31 @@ func (p *Pool) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	}
 	p.free <- p.alive(ctx, inst)
 	return out, err
+}
+
+// isRuntimeAPIRace reports whether a runtime's line says it could not reach the RIE's
+// runtime API when it asked for its first invocation: the RIE sometimes starts the
+// runtime before that API listens (about once in a thousand starts on a busy machine), and
+// then answers the invocation 502 although the handler never ran.
+func isRuntimeAPIRace(line string) bool {
+	return strings.Contains(line, "runtime/invocation/next") && strings.Contains(line, "connection refused")
+}
+
+// lostToRace reports, once, whether the invocation that just failed on inst failed that
+// way; the RIE starts the runtime again on the next invocation, so it is made again. The
+// runtime's line may reach its reader a moment after the RIE's answer.
+func (inst *instance) lostToRace(ctx context.Context) bool {
+	for range 20 {
+		if inst.raced.Swap(false) {
+			return true
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	return false
 }
 
 func (p *Pool) invoke(ctx context.Context, inst *instance, payload []byte) ([]byte, error) {
