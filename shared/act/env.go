@@ -174,7 +174,7 @@ func New(ctx context.Context, cfg Config) (*Handler, error) {
 			URL: cfg.Resources.Queue(topology.QueueCommands), Sealer: sealer,
 			Eraser: &erase.Eraser{DB: db, Tables: tables, Sealer: sealer, Now: time.Now}, Now: time.Now, Logger: logger,
 		},
-		Now: time.Now, Retention: cfg.Retention,
+		Now: time.Now, Retention: cfg.Retention, MaxReceives: topology.Default().MaxReceives(topology.QueueCommands),
 		Logger: logger,
 	}, nil
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -46,11 +47,14 @@ type Handler struct {
 	// Runners run each command type.
 	Runners map[string]Runner
 	// Jobs runs the steps of background jobs queued beside the commands; nil refuses them.
-	Jobs      *jobs.Runner
-	Now       func() time.Time
-	Lease     time.Duration
-	Retention time.Duration
-	Logger    *slog.Logger
+	Jobs *jobs.Runner
+	// MaxReceives is the commands queue's maxReceiveCount: a job step that fails on its last
+	// receive ends its job failed instead of leaving it running with the step in the DLQ.
+	MaxReceives int
+	Now         func() time.Time
+	Lease       time.Duration
+	Retention   time.Duration
+	Logger      *slog.Logger
 }
 
 // Handle runs a batch and lists the messages that must come back.
@@ -72,12 +76,26 @@ func (h *Handler) Handle(ctx context.Context, batch events.SQSEvent) (events.SQS
 	return resp, nil
 }
 
+// lastReceive reports whether msg is on its last receive before the dead-letter queue.
+func (h *Handler) lastReceive(msg events.SQSMessage) bool {
+	n, err := strconv.Atoi(msg.Attributes["ApproximateReceiveCount"])
+	return h.MaxReceives > 0 && err == nil && n >= h.MaxReceives
+}
+
 func (h *Handler) handleMessage(ctx context.Context, msg events.SQSMessage) error {
 	if step, err := queue.ParseJobMessage(msg.Body); err == nil {
 		if h.Jobs == nil {
 			return fmt.Errorf("%w: job %s", ErrUnknownCommand, step.JobID)
 		}
-		return h.Jobs.Step(ctx, step)
+		err := h.Jobs.Step(ctx, step)
+		if err == nil || !h.lastReceive(msg) {
+			return err
+		}
+		reason := fmt.Sprintf("step %d failed on each of its %d tries (the last: %v); start the job again", step.Step+1, h.MaxReceives, err)
+		if gerr := h.Jobs.GiveUp(ctx, step, reason); gerr != nil {
+			return errors.Join(err, gerr)
+		}
+		return nil
 	}
 	id, err := queue.ParseEventMessage(msg.Body)
 	if err != nil {

@@ -158,6 +158,22 @@ func (r *Runner) until(ctx context.Context) time.Time {
 	return until
 }
 
+// GiveUp ends the job m belongs to as failed with reason, unless it is done or has moved
+// past m's step: the act worker gives up a step that failed on every receive its message
+// had, rather than leave the job running with its step in the dead-letter queue.
+func (r *Runner) GiveUp(ctx context.Context, m queue.JobMessage, reason string) error {
+	job, err := r.Jobs.Get(ctx, m.JobID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil
+	case err != nil:
+		return err
+	case job.Done() || job.Step != m.Step:
+		return nil
+	}
+	return r.end(ctx, job, reason)
+}
+
 // end fails the job with reason; its input goes with it.
 func (r *Runner) end(ctx context.Context, job store.Job, reason string) error {
 	job.Status, job.Error = store.JobFailed, reason

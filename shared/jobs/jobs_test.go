@@ -5,12 +5,17 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/wedsync/webhooks/shared/act"
 	"github.com/wedsync/webhooks/shared/erase"
 	"github.com/wedsync/webhooks/shared/erase/erasetest"
 	"github.com/wedsync/webhooks/shared/jobs"
@@ -103,5 +108,56 @@ func TestCopiesOfAStepRunOnce(t *testing.T) {
 	}
 	if got, _ := js.Get(ctx, "job_three"); got.Status != store.JobFailed || got.SealedInput != "" || got.Error == "" {
 		t.Errorf("an unopenable job: %+v", got)
+	}
+}
+
+// TestStepFailingOnItsLastReceiveEndsTheJob: a step that fails for want of AWS comes back
+// while its message has receives left; on its last receive act gives the job up (failed,
+// with the step's error) and lets the message go, rather than leave the job running with
+// its step in the dead-letter queue.
+func TestStepFailingOnItsLastReceiveEndsTheJob(t *testing.T) {
+	ctx := context.Background()
+	cfg := testenv.Config(testenv.CallTimeout)
+	db := testenv.DynamoDB(t, cfg)
+	tables := testenv.Tables(t, db)
+	sq := testenv.SQS(t, cfg)
+	url := testenv.Queue(t, sq, "commands", 30*time.Second)
+	sealer := secrets.Plaintext{}
+	now := func() time.Time { return time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC) }
+	erasetest.Seed(t, db, tables, sealer, "tenant-a", now())
+	faults := testenv.NewRecorder()
+	faults.Inject("Scan", testenv.Fails)
+	broken := testenv.DynamoDB(t, testenv.Config(testenv.FaultCallTimeout, faults.Middleware))
+	js := &store.Jobs{DB: db, Table: tables[topology.TableJobs]}
+	logger := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	worker := &act.Handler{Logger: logger, Now: now, MaxReceives: topology.Default().MaxReceives(topology.QueueCommands),
+		Jobs: &jobs.Runner{Jobs: js, Queue: sq, URL: url, Sealer: sealer, Now: now, Logger: logger,
+			Eraser: &erase.Eraser{DB: broken, Tables: tables, Sealer: sealer}}}
+	if _, err := (&jobs.Starter{Jobs: js, Queue: sq, URL: url, Sealer: sealer, Now: now}).StartErase(ctx, "job_stuck", "tenant-a", erasetest.Address); err != nil {
+		t.Fatal(err)
+	}
+	step := func(receive int) events.SQSEventResponse {
+		t.Helper()
+		resp, err := worker.Handle(ctx, events.SQSEvent{Records: []events.SQSMessage{{MessageId: "m1", Body: `{"job_id":"job_stuck","step":0}`,
+			Attributes: map[string]string{"ApproximateReceiveCount": strconv.Itoa(receive)}}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
+	}
+	for receive := 1; receive < worker.MaxReceives; receive++ {
+		if resp := step(receive); len(resp.BatchItemFailures) != 1 {
+			t.Fatalf("receive %d: the failed step's message did not come back: %+v", receive, resp)
+		}
+		if job, _ := js.Get(ctx, "job_stuck"); job.Done() {
+			t.Fatalf("receive %d: the job ended: %+v", receive, job)
+		}
+	}
+	if resp := step(worker.MaxReceives); len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("the last receive kept the message: %+v", resp)
+	}
+	job, err := js.Get(ctx, "job_stuck")
+	if err != nil || job.Status != store.JobFailed || !strings.Contains(job.Error, "step 1 failed on each of its 5 tries") || job.SealedInput != "" {
+		t.Fatalf("after the last receive: %+v, %v", job, err)
 	}
 }

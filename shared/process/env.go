@@ -86,16 +86,6 @@ func New(ctx context.Context, c Config) (*Handler, error) {
 		}, fanout, route},
 		Now:         time.Now,
 		Logger:      lambdalog.New("process"),
-		MaxReceives: maxReceives(topology.Default(), topology.QueueEvents),
+		MaxReceives: topology.Default().MaxReceives(topology.QueueEvents),
 	}, nil
-}
-
-// maxReceives is the maxReceiveCount of the queue called name (0 when there is none).
-func maxReceives(spec topology.Spec, name string) int {
-	for _, q := range spec.Queues {
-		if q.Name == name {
-			return q.MaxReceiveCount
-		}
-	}
-	return 0
 }

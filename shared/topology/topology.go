@@ -274,6 +274,17 @@ func (s Spec) Visibility(queue string) time.Duration {
 	return v
 }
 
+// MaxReceives is a queue's maxReceiveCount (0 for a queue the spec lacks): the receives
+// after which a message moves to its DLQ.
+func (s Spec) MaxReceives(queue string) int {
+	for _, q := range s.Queues {
+		if q.Name == queue {
+			return q.MaxReceiveCount
+		}
+	}
+	return 0
+}
+
 // TableEnv is the variable that carries a table's physical name.
 func TableEnv(table string) string { return "WEDSYNC_" + envName(table) + "_TABLE" }
 
