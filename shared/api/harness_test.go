@@ -19,6 +19,7 @@ import (
 	"github.com/wedsync/webhooks/shared/secrets"
 	"github.com/wedsync/webhooks/shared/store"
 	"github.com/wedsync/webhooks/shared/testenv"
+	"github.com/wedsync/webhooks/shared/topology"
 )
 
 const (
@@ -85,18 +86,23 @@ func newEnv(t *testing.T) *env {
 	e.deliveriesQueue = testenv.Queue(t, sq, "deliveries", 30*time.Second)
 	e.commandsQueue = testenv.Queue(t, sq, "commands", 30*time.Second)
 	e.jobs = &store.Jobs{DB: db, Table: tables["jobs"]}
-	deliveries := &store.Deliveries{DB: db, Table: tables["deliveries"]}
+	// The server's own clients hold to the api function's grants, as its role does in AWS.
+	granted := testenv.Config(testenv.CallTimeout, testenv.Grants(t, "api", tables,
+		map[string]string{topology.QueueDeliveries: e.deliveriesQueue, topology.QueueCommands: e.commandsQueue}))
+	gdb, gsq := testenv.DynamoDB(t, granted), testenv.SQS(t, granted)
+	deliveries := &store.Deliveries{DB: gdb, Table: tables["deliveries"]}
+	serverEvents := &store.Events{DB: gdb, Table: tables["events"]}
 	e.server = (&api.Server{
-		Jobs:          &jobs.Starter{Jobs: e.jobs, Queue: sq, URL: e.commandsQueue, Sealer: sealer, Now: func() time.Time { return now }},
-		Keys:          keys,
-		Connections:   e.conns,
-		Subscriptions: &store.Subscriptions{DB: db, Table: tables["subscriptions"]},
-		Events:        e.events,
-		Idempotency:   &store.IdempotencyKeys{DB: db, Table: tables["idempotency_keys"]},
+		Jobs:          &jobs.Starter{Jobs: &store.Jobs{DB: gdb, Table: tables["jobs"]}, Queue: gsq, URL: e.commandsQueue, Sealer: sealer, Now: func() time.Time { return now }},
+		Keys:          &store.APIKeys{DB: gdb, Table: tables["api_keys"]},
+		Connections:   &store.Connections{DB: gdb, Table: tables["connections"]},
+		Subscriptions: &store.Subscriptions{DB: gdb, Table: tables["subscriptions"]},
+		Events:        serverEvents,
+		Idempotency:   &store.IdempotencyKeys{DB: gdb, Table: tables["idempotency_keys"]},
 		Deliveries:    deliveries,
-		Credentials:   &store.Credentials{DB: db, Table: tables["credentials"]},
-		Tester: &delivery.Tester{Events: e.events, Deliveries: deliveries, Now: func() time.Time { return now },
-			Queue: &queue.Deliveries{SQS: sq, URL: e.deliveriesQueue}},
+		Credentials:   &store.Credentials{DB: gdb, Table: tables["credentials"]},
+		Tester: &delivery.Tester{Events: serverEvents, Deliveries: deliveries, Now: func() time.Time { return now },
+			Queue: &queue.Deliveries{SQS: gsq, URL: e.deliveriesQueue}},
 		Sealer:  sealer,
 		Cursors: api.Cursors{Key: []byte("test-cursor-key-0123456789abcdef")},
 		Now:     func() time.Time { return now },
