@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -28,6 +29,7 @@ import (
 	"github.com/wedsync/webhooks/shared/ssrf"
 	"github.com/wedsync/webhooks/shared/store"
 	"github.com/wedsync/webhooks/shared/testenv"
+	"github.com/wedsync/webhooks/shared/topology"
 )
 
 const tenant = "tenant-a"
@@ -135,20 +137,32 @@ func newRig(t *testing.T, mw ...func(*middleware.Stack) error) *rig {
 		deliveriesURL: testenv.Queue(t, sq, "deliveries", 30*time.Second),
 	}
 	dq := &queue.Deliveries{SQS: sq, URL: r.deliveriesURL}
-	eq := &queue.Events{SQS: sq, URL: r.eventsURL}
 	logger := slog.New(slog.DiscardHandler)
 	r.sent = &sentQueue{Deliveries: dq, bodies: map[string]string{}}
 	r.fanout = &delivery.Fanout{Subscriptions: r.subs, Queue: r.sent, Now: r.clock.Now}
+	// Deliver and the scheduler run on clients held to their functions' grants, as their
+	// roles are in AWS.
+	queues := map[string]string{topology.QueueEvents: r.eventsURL, topology.QueueDeliveries: r.deliveriesURL}
+	granted := func(function string) (*dynamodb.Client, *sqs.Client) {
+		cfg := testenv.Config(testenv.CallTimeout, append(slices.Clone(mw), testenv.Grants(t, function, tables, queues))...)
+		return testenv.DynamoDB(t, cfg), testenv.SQS(t, cfg)
+	}
+	ddb, dsq := granted("deliver")
 	r.deliver = &delivery.Deliver{
-		Deliveries: r.deliveries, Subscriptions: r.subs, Events: r.events, EventsQueue: eq, Queue: dq,
-		RateLimits: &store.RateLimits{DB: db, Table: tables["rate_limits"]}, Sealer: r.sealer,
+		Deliveries: &store.Deliveries{DB: ddb, Table: tables["deliveries"]}, Subscriptions: &store.Subscriptions{DB: ddb, Table: tables["subscriptions"]},
+		Events: &store.Events{DB: ddb, Table: tables["events"]}, EventsQueue: &queue.Events{SQS: dsq, URL: r.eventsURL},
+		Queue:      &queue.Deliveries{SQS: dsq, URL: r.deliveriesURL},
+		RateLimits: &store.RateLimits{DB: ddb, Table: tables["rate_limits"]}, Sealer: r.sealer,
 		Client: ssrf.NewGuard(true).Client(5 * time.Second), Now: r.clock.Now, Timeout: 5 * time.Second,
 		AllowLoopback: true, Logger: logger,
 	}
 	r.metrics = &bytes.Buffer{}
 	r.deliver.Metrics = &metrics.Recorder{W: r.metrics, Now: r.clock.Now}
-	r.scheduler = &delivery.Scheduler{Events: r.events, EventsQueue: eq, Deliveries: r.deliveries, DeliveriesQueue: dq,
-		Unqueued: r.events, Tenants: &store.Tenants{DB: db, Table: tables["tenants"]}, Now: r.clock.Now, Logger: logger}
+	sdb, ssq := granted("scheduler")
+	schedulerEvents := &store.Events{DB: sdb, Table: tables["events"]}
+	r.scheduler = &delivery.Scheduler{Events: schedulerEvents, EventsQueue: &queue.Events{SQS: ssq, URL: r.eventsURL},
+		Deliveries: &store.Deliveries{DB: sdb, Table: tables["deliveries"]}, DeliveriesQueue: &queue.Deliveries{SQS: ssq, URL: r.deliveriesURL},
+		Unqueued: schedulerEvents, Tenants: &store.Tenants{DB: sdb, Table: tables["tenants"]}, Now: r.clock.Now, Logger: logger}
 	return r
 }
 
