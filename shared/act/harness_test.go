@@ -25,6 +25,7 @@ import (
 	"github.com/wedsync/webhooks/shared/secrets"
 	"github.com/wedsync/webhooks/shared/store"
 	"github.com/wedsync/webhooks/shared/testenv"
+	"github.com/wedsync/webhooks/shared/topology"
 )
 
 func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
@@ -117,12 +118,18 @@ func newRig(t *testing.T, urls map[string]string) *rig {
 	}
 	retry := connectors.Retry{Attempts: 4, Backoff: 100 * time.Millisecond, MaxBackoff: time.Second, MaxRetryAfter: 30 * time.Second}
 	r.connections = &store.Connections{DB: db, Table: tables["connections"]}
-	r.clients = &act.Clients{Credentials: r.credentials, Connections: r.connections, Sealer: secrets.Plaintext{}, Buckets: &store.Buckets{DB: db, Table: tables["rate_limits"]},
+	// act runs on clients held to its function's grants, as its role is in AWS.
+	granted := testenv.Config(testenv.CallTimeout, testenv.Grants(t, "act", tables,
+		map[string]string{topology.QueueEvents: r.eventsURL, topology.QueueCommands: r.commandsURL}))
+	adb, asq := testenv.DynamoDB(t, granted), testenv.SQS(t, granted)
+	actEvents := &store.Events{DB: adb, Table: tables["events"]}
+	r.clients = &act.Clients{Credentials: &store.Credentials{DB: adb, Table: tables["credentials"]}, Connections: &store.Connections{DB: adb, Table: tables["connections"]},
+		Sealer: secrets.Plaintext{}, Buckets: &store.Buckets{DB: adb, Table: tables["rate_limits"]},
 		Providers: providers, Loopback: true, TTL: time.Minute, GetTTL: time.Minute, Clock: r.clock, Retry: retry}
-	q := &queue.Events{SQS: r.sqs, URL: r.eventsURL}
+	q := &queue.Events{SQS: asq, URL: r.eventsURL}
 	logger := slog.New(slog.NewJSONHandler(r.logs, nil))
-	r.act = &act.Handler{Events: r.events, Queue: q, Actions: r.actions, Connections: r.clients,
-		Runners: act.DefaultRunners(r.clients, r.events, q, r.clock.Now, 30*24*time.Hour),
+	r.act = &act.Handler{Events: actEvents, Queue: q, Actions: &store.Actions{DB: adb, Table: tables["actions"]}, Connections: r.clients,
+		Runners: act.DefaultRunners(r.clients, actEvents, q, r.clock.Now, 30*24*time.Hour),
 		Now:     r.clock.Now, Retention: 30 * 24 * time.Hour, Logger: logger}
 	route := &commands.Route{Kinds: &commands.Kinds{Store: r.credentials, Now: r.clock.Now},
 		Queue: &queue.Events{SQS: r.sqs, URL: r.commandsURL}}

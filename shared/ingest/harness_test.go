@@ -30,6 +30,7 @@ import (
 	"github.com/wedsync/webhooks/shared/secrets"
 	"github.com/wedsync/webhooks/shared/store"
 	"github.com/wedsync/webhooks/shared/testenv"
+	"github.com/wedsync/webhooks/shared/topology"
 )
 
 const (
@@ -148,7 +149,8 @@ func newPipeline(t *testing.T, o options) *pipeline {
 	}
 
 	rec := testenv.NewRecorder()
-	mws := []func(*middleware.Stack) error{rec.Middleware}
+	// The handlers' clients hold to an ingest function's grants, as its role does in AWS.
+	mws := []func(*middleware.Stack) error{rec.Middleware, testenv.Grants(t, "ingest-stripe", tables, map[string]string{topology.QueueEvents: queueURL})}
 	if o.latency > 0 {
 		mws = append(mws, latency(o.latency))
 	}

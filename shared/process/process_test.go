@@ -48,7 +48,8 @@ func setup(t *testing.T) (*store.Events, *store.Events, *testenv.Recorder) {
 	db := testenv.DynamoDB(t, testenv.Config(testenv.CallTimeout))
 	tables := testenv.Tables(t, db)
 	rec := testenv.NewRecorder()
-	faulty := testenv.DynamoDB(t, testenv.Config(testenv.FaultCallTimeout, rec.Middleware))
+	// The handler's client holds to the process function's grants, as its role does in AWS.
+	faulty := testenv.DynamoDB(t, testenv.Config(testenv.FaultCallTimeout, rec.Middleware, testenv.Grants(t, "process", tables, nil)))
 	return &store.Events{DB: db, Table: tables["events"]}, &store.Events{DB: faulty, Table: tables["events"]}, rec
 }
 
