@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/wedsync/webhooks/shared/emulator"
@@ -63,7 +62,7 @@ func coldStart(ctx context.Context, client *http.Client, rie, bootstrap string, 
 	if err != nil {
 		return 0, err
 	}
-	var logs lockedBuffer
+	var logs emulator.LockedBuffer
 	start := time.Now()
 	proc, stdout, err := emulator.Start("coldstart", cmd, &logs)
 	if err != nil {
@@ -117,22 +116,4 @@ func firstAnswer(ctx context.Context, client *http.Client, proc *emulator.Proces
 		}
 	}
 	return 0, fmt.Errorf("no answer within 10 s")
-}
-
-// lockedBuffer collects a process's standard output and error, written from two goroutines.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -45,7 +45,7 @@ func TestBootstrapLogsJSONWithItsRequestID(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
+	logs := &emulator.LockedBuffer{}
 	pool, err := local.StartPool(t.Context(), local.PoolSpec{Name: f.Name, RIE: rie, Bootstrap: bootstrap, Size: 1, Env: env, Logs: logs, Verbose: true})
 	if err != nil {
 		t.Fatal(err)

@@ -35,24 +35,6 @@ const (
 	deadTimeout = 4 * time.Second
 )
 
-// syncBuffer collects the stack's logs for a failing test.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // startStack starts the local stack on free ports, on the test's emulators, with 1 s queue
 // visibility.
 func startStack(t *testing.T) (*local.Stack, string) {
@@ -62,7 +44,7 @@ func startStack(t *testing.T) (*local.Stack, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
+	logs := &emulator.LockedBuffer{}
 	stateDir := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()

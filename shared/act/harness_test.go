@@ -1,7 +1,6 @@
 package act_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
@@ -17,6 +16,7 @@ import (
 	"github.com/wedsync/webhooks/shared/act"
 	"github.com/wedsync/webhooks/shared/commands"
 	"github.com/wedsync/webhooks/shared/connectors"
+	"github.com/wedsync/webhooks/shared/emulator"
 	"github.com/wedsync/webhooks/shared/envelope"
 	"github.com/wedsync/webhooks/shared/envelope/envelopetest"
 	"github.com/wedsync/webhooks/shared/process"
@@ -55,24 +55,6 @@ func (c *clock) Sleep(ctx context.Context, d time.Duration) error {
 
 func (c *clock) Advance(d time.Duration) { _ = c.Sleep(context.Background(), d) }
 
-// lockedBuffer collects logs.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // rig is act, and process in front of it, on fresh tables and queues.
 type rig struct {
 	t           *testing.T
@@ -87,7 +69,7 @@ type rig struct {
 	clients     *act.Clients
 	act         *act.Handler
 	process     *process.Handler
-	logs        *lockedBuffer
+	logs        *emulator.LockedBuffer
 }
 
 // newRig builds the rig with the providers pointed at urls (kind → base URL; Calendly's
@@ -97,7 +79,7 @@ func newRig(t *testing.T, urls map[string]string) *rig {
 	cfg := testenv.Config(testenv.CallTimeout)
 	db := testenv.DynamoDB(t, cfg)
 	tables := testenv.Tables(t, db)
-	r := &rig{t: t, clock: &clock{now: t0}, logs: &lockedBuffer{}, sqs: testenv.SQS(t, cfg),
+	r := &rig{t: t, clock: &clock{now: t0}, logs: &emulator.LockedBuffer{}, sqs: testenv.SQS(t, cfg),
 		events:      &store.Events{DB: db, Table: tables["events"]},
 		credentials: &store.Credentials{DB: db, Table: tables["credentials"]},
 		actions:     &store.Actions{DB: db, Table: tables["actions"]},

@@ -8,12 +8,12 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/wedsync/webhooks/shared/api"
 	"github.com/wedsync/webhooks/shared/delivery"
+	"github.com/wedsync/webhooks/shared/emulator"
 	"github.com/wedsync/webhooks/shared/jobs"
 	"github.com/wedsync/webhooks/shared/queue"
 	"github.com/wedsync/webhooks/shared/secrets"
@@ -29,24 +29,6 @@ const (
 
 var now = time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
 
-// lockedBuffer collects the API's logs.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // env is the API on fresh tables and a fresh KMS key, served over loopback HTTP.
 type env struct {
 	t      *testing.T
@@ -55,7 +37,7 @@ type env struct {
 	tables map[string]string
 	db     store.DynamoDB
 	sealer *secrets.Envelope
-	logs   *lockedBuffer
+	logs   *emulator.LockedBuffer
 	conns  *store.Connections
 	events *store.Events
 	// deliveriesQueue is the URL of the queue test events go to.
@@ -78,7 +60,7 @@ func newEnv(t *testing.T) *env {
 			t.Fatal(err)
 		}
 	}
-	logs := &lockedBuffer{}
+	logs := &emulator.LockedBuffer{}
 	e := &env{t: t, tables: tables, db: db, sealer: sealer, logs: logs,
 		conns:  &store.Connections{DB: db, Table: tables["connections"]},
 		events: &store.Events{DB: db, Table: tables["events"]}}

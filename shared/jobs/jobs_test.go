@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/wedsync/webhooks/shared/act"
@@ -28,16 +29,21 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
 
+// emulators are fresh tables and a commands queue.
+func emulators(t *testing.T) (*dynamodb.Client, map[string]string, *sqs.Client, string) {
+	t.Helper()
+	cfg := testenv.Config(testenv.CallTimeout)
+	db := testenv.DynamoDB(t, cfg)
+	sq := testenv.SQS(t, cfg)
+	return db, testenv.Tables(t, db), sq, testenv.Queue(t, sq, "commands", 30*time.Second)
+}
+
 // TestCopiesOfAStepRunOnce: a second copy of a step already taken changes nothing; the copy
 // of the step just before queues the current one again (in case its queuing was lost); a
 // job whose input cannot be opened ends failed, its input gone.
 func TestCopiesOfAStepRunOnce(t *testing.T) {
 	ctx := context.Background()
-	cfg := testenv.Config(testenv.CallTimeout)
-	db := testenv.DynamoDB(t, cfg)
-	tables := testenv.Tables(t, db)
-	sq := testenv.SQS(t, cfg)
-	url := testenv.Queue(t, sq, "commands", 30*time.Second)
+	db, tables, sq, url := emulators(t)
 	sealer := secrets.Plaintext{}
 	erasetest.Seed(t, db, tables, sealer, "tenant-a", time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC))
 	now := func() time.Time { return time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC) }
@@ -117,11 +123,7 @@ func TestCopiesOfAStepRunOnce(t *testing.T) {
 // its step in the dead-letter queue.
 func TestStepFailingOnItsLastReceiveEndsTheJob(t *testing.T) {
 	ctx := context.Background()
-	cfg := testenv.Config(testenv.CallTimeout)
-	db := testenv.DynamoDB(t, cfg)
-	tables := testenv.Tables(t, db)
-	sq := testenv.SQS(t, cfg)
-	url := testenv.Queue(t, sq, "commands", 30*time.Second)
+	db, tables, sq, url := emulators(t)
 	sealer := secrets.Plaintext{}
 	now := func() time.Time { return time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC) }
 	erasetest.Seed(t, db, tables, sealer, "tenant-a", now())
