@@ -77,7 +77,7 @@ func TestFromEnvWiresLimitsAndCursorKey(t *testing.T) {
 	if !bytes.Equal(s.Cursors.Key, derived) || bytes.Contains(s.Cursors.Key, []byte("a-local-cursor-secret")) {
 		t.Fatal("the cursor key is not the one derived from WEDSYNC_CURSOR_KEY_ID")
 	}
-	c := &clock{t: now}
+	c := testenv.NewClock(now)
 	s.Now = c.Now
 	keys := &store.APIKeys{DB: testenv.DynamoDB(t, testenv.Config(testenv.CallTimeout)), Table: tables[topology.TableAPIKeys]}
 	for key, tenant := range map[string]string{keyA: "tenant-a", keyB: "tenant-b"} {

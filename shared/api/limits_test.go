@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,29 +13,12 @@ import (
 	"github.com/wedsync/webhooks/shared/api"
 	"github.com/wedsync/webhooks/shared/delivery"
 	"github.com/wedsync/webhooks/shared/store"
+	"github.com/wedsync/webhooks/shared/testenv"
 )
-
-// clock is a test's one clock, moved by hand.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
 
 // withLimits makes e's server count quotas and rates as FromEnv wires them, with small
 // limits, on one clock.
-func (e *env) withLimits(l api.Limits) *clock {
+func (e *env) withLimits(l api.Limits) *testenv.Clock {
 	e.t.Helper()
 	tx, ok := e.db.(store.TransactDB)
 	if !ok {
@@ -49,7 +31,7 @@ func (e *env) withLimits(l api.Limits) *clock {
 		Tx: tx, Quota: store.Quota{Counters: counters, Kind: "subscriptions", Limit: l.Subscriptions}}
 	e.server.RateLimits = &store.RateLimits{DB: e.db, Table: counters}
 	e.server.Limits = l
-	c := &clock{t: now}
+	c := testenv.NewClock(now)
 	e.server.Now = c.Now
 	e.server.Tester.(*delivery.Tester).Now = c.Now
 	return c

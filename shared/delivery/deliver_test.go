@@ -54,7 +54,7 @@ func verifyBoth(t *testing.T, secret string, got received) {
 // libraries verify them, with both signatures during a rotation.
 func TestSignedDeliveriesVerify(t *testing.T) {
 	r := newRig(t)
-	r.clock.t = time.Now().UTC()
+	r.clock.Set(time.Now().UTC())
 	hook := newSubscriber(t)
 	other := newSubscriber(t)
 	sub, secret := r.subscribe(hook.URL+"/hook", []string{"booking.*"}, func(s *store.Subscription) {
@@ -400,7 +400,7 @@ func TestHappyPathCalls(t *testing.T) {
 func TestSecretCacheSeesRotation(t *testing.T) {
 	rec := testenv.NewRecorder()
 	r := newRig(t, rec.Middleware)
-	r.clock.t = time.Now().UTC()
+	r.clock.Set(time.Now().UTC())
 	hook := newSubscriber(t)
 	sub, secret := r.subscribe(hook.URL, []string{"*"})
 	rec.Reset()

@@ -95,9 +95,7 @@ func TestSubscriberGuideExamples(t *testing.T) {
 		t.Run(lang.name, func(t *testing.T) {
 			r := newRig(t)
 			// The examples check the timestamp against the wall clock, as a subscriber does.
-			r.clock.mu.Lock()
-			r.clock.t = time.Now().UTC().Truncate(time.Second)
-			r.clock.mu.Unlock()
+			r.clock.Set(time.Now().UTC().Truncate(time.Second))
 			secret := "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 			ex := startExample(t, secret, lang.cmd[0], lang.cmd[1:]...)
 			sub, _ := r.subscribe(ex.url, []string{envelope.PaymentReceived})

@@ -34,24 +34,6 @@ import (
 
 const tenant = "tenant-a"
 
-// clock is a settable time source.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // received is one request a subscriber got.
 type received struct {
 	Header http.Header
@@ -103,7 +85,7 @@ func (s *subscriber) requests() []received {
 // rig is fan-out, deliver and the scheduler on fresh tables, queues and a KMS key.
 type rig struct {
 	t             *testing.T
-	clock         *clock
+	clock         *testenv.Clock
 	db            *dynamodb.Client
 	tables        map[string]string
 	sqs           *sqs.Client
@@ -128,7 +110,7 @@ func newRig(t *testing.T, mw ...func(*middleware.Stack) error) *rig {
 	tables := testenv.Tables(t, db)
 	sq := testenv.SQS(t, cfg)
 	k := testenv.KMS(t, cfg)
-	r := &rig{t: t, clock: &clock{t: time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)}, db: db, tables: tables, sqs: sq,
+	r := &rig{t: t, clock: testenv.NewClock(time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)), db: db, tables: tables, sqs: sq,
 		sealer:        &secrets.Envelope{Client: k, KeyID: testenv.KMSKey(t, k)},
 		events:        &store.Events{DB: db, Table: tables["events"]},
 		subs:          &store.Subscriptions{DB: db, Table: tables["subscriptions"]},

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
-	"sync"
 	"testing"
 	"time"
 
@@ -44,28 +43,10 @@ const (
 
 var now = time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
 
-// clock is the pipeline's one settable time source.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // pipeline is ingest and process wired to fresh tables and a fresh queue on the emulators.
 type pipeline struct {
 	t        *testing.T
-	clock    *clock
+	clock    *testenv.Clock
 	rec      *testenv.Recorder
 	events   *store.Events
 	sqs      *sqs.Client
@@ -156,7 +137,7 @@ func newPipeline(t *testing.T, o options) *pipeline {
 	}
 	cfg := testenv.Config(o.timeout, mws...)
 	fdb, fsqs, fkms := testenv.DynamoDB(t, cfg), testenv.SQS(t, cfg), testenv.KMS(t, cfg)
-	c := &clock{t: now}
+	c := testenv.NewClock(now)
 	clock := c.Now
 	logger := slog.New(slog.DiscardHandler)
 	handler := func(p inbound.Provider, db *dynamodb.Client, sq *sqs.Client, k *kms.Client) *ingest.Handler {
